@@ -1,0 +1,127 @@
+# Entry point: XPS, LATR and X-Lane on Linux 6.12 (patches, modules, eBPF,
+# C++ tools, kselftests, QEMU). `make help` lists the targets.
+SHELL := /bin/bash
+.NOTPARALLEL:
+.DEFAULT_GOAL := all
+
+ROOT := $(CURDIR)
+B := $(ROOT)/build
+KSRC := $(B)/linux
+JOBS ?= $(shell nproc)
+CCACHE_CC := ccache gcc
+
+LIBBPF_DIR := $(B)/libbpf
+LIBBPF_A := $(LIBBPF_DIR)/lib64/libbpf.a
+BPFTOOL := $(B)/bpftool/bpftool
+BPF_OUT := $(B)/bpf
+US_OUT := $(B)/userspace
+
+MODULES := $(patsubst modules/%/Kbuild,%,$(wildcard modules/*/Kbuild))
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.skel.h,$(BPF_SRCS))
+SELFTEST_SRCS := $(wildcard selftests/*/*.c)
+SELFTEST_BINS := $(patsubst selftests/%.c,$(B)/selftests/%,$(SELFTEST_SRCS))
+SELFTEST_HDRS := $(wildcard selftests/lib/*.h)
+
+.PHONY: all help deps kernel kernel-debug libbpf bpftool modules bpf userspace \
+	selftests vm-run check demo clean distclean _bpf _selftests
+
+all: kernel modules bpf userspace selftests
+
+help:
+	@echo "make deps        install the Debian packages the project needs"
+	@echo "make kernel      unpack linux-source-6.12, apply patches/series, build bzImage,"
+	@echo "                 libbpf, bpftool and the UAPI headers (build/linux)"
+	@echo "make modules     out-of-tree modules in modules/*/ against build/linux"
+	@echo "make bpf         eBPF objects and libbpf skeletons (build/bpf)"
+	@echo "make userspace   C++ libraries, tools and host unit tests (build/userspace)"
+	@echo "make selftests   kselftest binaries (build/selftests)"
+	@echo "make vm-run CMD='...'  boot the kernel in QEMU and run CMD in the guest"
+	@echo "make check       host unit tests + every kselftest in the VM; ends 'N passed, N failed'"
+	@echo "make demo        the main job: boot, show the setup, run what exists"
+	@echo "make kernel-debug  the same kernel with lockdep + KASAN (build/linux-debug)"
+
+deps:
+	@scripts/deps.sh
+
+kernel: deps
+	@scripts/kernel.sh all
+	@$(MAKE) --no-print-directory libbpf bpftool
+
+kernel-debug: deps
+	@VARIANT=debug scripts/kernel.sh all
+
+# libbpf and bpftool come from the kernel tree (Debian's libbpf is too old
+# for module struct_ops). install -p keeps timestamps, so nothing that
+# includes the headers rebuilds when they did not change.
+libbpf:
+	@mkdir -p $(LIBBPF_DIR)/obj
+	@$(MAKE) -s -C $(KSRC)/tools/lib/bpf -j$(JOBS) CC="$(CCACHE_CC)" \
+		OUTPUT=$(LIBBPF_DIR)/obj/ BUILD_STATIC_ONLY=1 prefix=$(LIBBPF_DIR) \
+		INSTALL="install -p" install_headers install_lib >/dev/null
+
+bpftool:
+	@$(MAKE) -s -C $(KSRC)/tools/bpf/bpftool -j$(JOBS) \
+		OUTPUT=$(B)/bpftool/ >/dev/null
+
+modules: kernel
+	@for m in $(MODULES); do \
+		echo "[modules] $$m"; \
+		$(MAKE) -s -C $(KSRC) M=$(ROOT)/modules/$$m CC="$(CCACHE_CC)" \
+			-j$(JOBS) modules || exit 1; \
+	done
+
+bpf: kernel
+	@$(MAKE) --no-print-directory _bpf
+
+_bpf: $(BPF_OUT)/vmlinux.h $(BPF_OBJS) $(BPF_SKELS)
+
+# vmlinux.h from the built kernel's BTF; rewritten only when it changes.
+$(BPF_OUT)/vmlinux.h: $(KSRC)/vmlinux
+	@mkdir -p $(@D)
+	@$(BPFTOOL) btf dump file $< format c >$@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "[bpf] vmlinux.h"; fi
+
+$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_OUT)/vmlinux.h $(wildcard bpf/*.h)
+	@echo "[bpf] $*.bpf.o"
+	@clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 \
+		-I$(BPF_OUT) -I$(LIBBPF_DIR)/include -Ibpf -c $< -o $@
+
+$(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
+	@$(BPFTOOL) gen skeleton $< name $* >$@.tmp && mv $@.tmp $@
+
+userspace: bpf
+	@cmake -S userspace -B $(US_OUT) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DLIBBPF_DIR=$(LIBBPF_DIR) -DBPF_OUT=$(BPF_OUT) \
+		-DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+	@cmake --build $(US_OUT) -j$(JOBS) -- --no-print-directory -s
+
+selftests: kernel
+	@$(MAKE) --no-print-directory _selftests
+
+_selftests: $(SELFTEST_BINS)
+
+$(B)/selftests/%: selftests/%.c $(SELFTEST_HDRS)
+	@mkdir -p $(@D)
+	@echo "[selftests] $*"
+	@gcc -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-clobbered -D_GNU_SOURCE \
+		-I$(KSRC)/tools/testing/selftests -Iselftests/lib \
+		-isystem $(KSRC)/usr/include -o $@ $< -lpthread
+
+# make vm-run CMD='cat /proc/cmdline'
+vm-run: all
+	@scripts/vm-run.sh "$(CMD)"
+
+check: all
+	@scripts/check.sh
+
+demo: all
+	@scripts/demo.sh
+
+clean:
+	rm -rf $(BPF_OUT) $(US_OUT) $(B)/selftests
+	@for m in $(MODULES); do $(MAKE) -s -C $(KSRC) M=$(ROOT)/modules/$$m clean 2>/dev/null; done; true
+
+distclean:
+	rm -rf $(B)

@@ -1,0 +1,130 @@
+#!/bin/bash
+# Boot the built kernel under QEMU and run one command in the guest.
+#
+#   scripts/vm-run.sh 'CMD'        (make vm-run CMD='...')
+#
+# Guest: TCG, 4 vCPUs in 2 NUMA nodes (CPUs 0-1 node 0, 2-3 node 1), CPU 3
+# isolated for X-Lane (isolcpus, nohz_full, rcu_nocbs, irqaffinity), a
+# multiqueue virtio-net NIC on a host tap with nothing behind it, the host
+# root shared read-only over 9p under a tmpfs overlay (so every Debian
+# binary of the host runs unchanged and the guest may write anywhere without
+# touching the host), and build/results shared writable at the same path.
+#
+# CMD runs as root with bash in the caller's working directory. Its output
+# streams to stdout (guest ttyS1); the kernel log goes to
+# build/vm/logs/<time>.log (guest ttyS0). Exit status: CMD's; 124 on
+# timeout; 125 when the guest oopsed/panicked/warned or never reported.
+#
+# Environment: VM_TIMEOUT (s, default 1800), VM_MEM (MiB per node, 2048),
+# VM_APPEND (extra kernel args), VM_KERNEL (bzImage), VM_ALLOW_LOG (regex
+# of log lines not to treat as errors), BUILD.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=${BUILD:-$ROOT/build}
+KERNEL=${VM_KERNEL:-$B/linux/arch/x86/boot/bzImage}
+TIMEOUT=${VM_TIMEOUT:-1800}
+MEM=${VM_MEM:-2048}
+ISOL_CPU=3
+
+die() { printf 'vm-run: %s\n' "$*" >&2; exit 2; }
+
+[ $# -ge 1 ] && [ -n "$1" ] || die "usage: $0 'command to run in the guest'"
+[ -f "$KERNEL" ] || die "no kernel at $KERNEL: run 'make kernel' first"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run 'make deps'"
+
+VM=$B/vm
+mkdir -p "$VM/logs" "$VM/cmd" "$B/results"
+
+# The initramfs: static busybox plus scripts/guest-init.sh as /init.
+INITRD=$VM/initramfs.cpio.gz
+BUSYBOX=/bin/busybox # from busybox-static (make deps)
+[ -x "$BUSYBOX" ] || die "$BUSYBOX missing: run 'make deps'"
+if [ ! -f "$INITRD" ] || [ "$ROOT/scripts/guest-init.sh" -nt "$INITRD" ] ||
+	[ "$BUSYBOX" -nt "$INITRD" ]; then
+	stage=$(mktemp -d)
+	mkdir -p "$stage"/{bin,dev,proc,sys,host,rw,newroot}
+	cp "$BUSYBOX" "$stage/bin/busybox"
+	cp "$ROOT/scripts/guest-init.sh" "$stage/init"
+	chmod 755 "$stage/init"
+	mknod -m 600 "$stage/dev/console" c 5 1
+	mknod -m 666 "$stage/dev/null" c 1 3
+	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$INITRD.tmp" &&
+		mv "$INITRD.tmp" "$INITRD"
+	rm -rf "$stage"
+fi
+
+id=$(date +%Y%m%d-%H%M%S)-$$
+LOG=$VM/logs/$id.log
+CMDFILE=$VM/cmd/$id.sh
+printf '%s\n' "$1" >"$CMDFILE"
+ln -sfn "logs/$id.log" "$VM/last.log"
+
+# Multiqueue NIC: a host tap in multi_queue mode, not connected to anything.
+# Without CAP_NET_ADMIN on the host, fall back to a single-queue NIC on an
+# empty hub.
+TAP=xvm$$
+QUEUES=4
+if ip tuntap add dev "$TAP" mode tap multi_queue 2>/dev/null; then
+	ip link set "$TAP" up
+	NET=(-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no,queues=$QUEUES,vhost=off"
+		-device "virtio-net-pci,netdev=n0,mq=on,vectors=$((2 * QUEUES + 2)),mac=52:54:00:12:34:56,romfile=")
+else
+	echo "vm-run: cannot create a tap device; the guest NIC is single-queue" >&2
+	TAP=
+	NET=(-netdev hubport,id=n0,hubid=0 -device virtio-net-pci,netdev=n0,romfile=)
+fi
+cleanup() {
+	[ -z "$TAP" ] || ip link del "$TAP" 2>/dev/null
+	rm -f "$CMDFILE"
+}
+trap cleanup EXIT
+
+APPEND="console=ttyS0,115200 rdinit=/init panic=-1 oops=panic nokaslr"
+APPEND+=" isolcpus=nohz,domain,managed_irq,$ISOL_CPU nohz_full=$ISOL_CPU"
+APPEND+=" rcu_nocbs=$ISOL_CPU irqaffinity=0-$((ISOL_CPU - 1))"
+APPEND+=" rcupdate.rcu_cpu_stall_timeout=120 loglevel=6"
+APPEND+=" xvm.isolate=$ROOT/scripts/guest-isolate.sh xvm.cmd=$CMDFILE xvm.cwd=$PWD xvm.results=$B/results"
+APPEND+=" ${VM_APPEND:-}"
+
+timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
+	-nodefaults -no-reboot -display none -monitor none \
+	-accel tcg,thread=multi -cpu max \
+	-smp 4,sockets=2,cores=2,threads=1 -m $((2 * MEM))M \
+	-object memory-backend-ram,id=m0,size=${MEM}M \
+	-object memory-backend-ram,id=m1,size=${MEM}M \
+	-numa node,nodeid=0,cpus=0-1,memdev=m0 \
+	-numa node,nodeid=1,cpus=2-3,memdev=m1 \
+	-kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$B/results,mount_tag=results,security_model=none,multidevs=remap" \
+	-serial "file:$LOG" \
+	-chardev stdio,id=out,signal=off -serial chardev:out \
+	"${NET[@]}" </dev/null
+qrc=$?
+
+tail_log() {
+	echo "---- last 40 lines of the guest kernel log ($LOG) ----" >&2
+	tail -n 40 "$LOG" | tr -d '\r' >&2
+}
+
+if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+	echo "vm-run: guest timed out after ${TIMEOUT}s" >&2
+	tail_log
+	exit 124
+fi
+BAD='Kernel panic|Oops|BUG:|WARNING:|general protection fault|UBSAN:|INFO: rcu_.* stall|INFO: task .* blocked'
+bad=$(tr -d '\r' <"$LOG" | grep -E "$BAD" | grep -vE "${VM_ALLOW_LOG:-^\$}" | head -5)
+if [ -n "$bad" ]; then
+	echo "vm-run: the guest kernel reported an error:" >&2
+	printf '  %s\n' "$bad" >&2
+	tail_log
+	exit 125
+fi
+rc=$(tr -d '\r' <"$LOG" | sed -n 's/^XVM-EXIT: \([0-9]*\)$/\1/p' | tail -1)
+if [ -z "$rc" ]; then
+	echo "vm-run: the guest stopped without reporting CMD's exit status (qemu rc=$qrc)" >&2
+	tail_log
+	exit 125
+fi
+exit "$rc"
