@@ -22,10 +22,11 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.skel.h,$(BPF_SRCS))
 SELFTEST_SRCS := $(wildcard selftests/*/*.c)
 SELFTEST_BINS := $(patsubst selftests/%.c,$(B)/selftests/%,$(SELFTEST_SRCS))
-SELFTEST_HDRS := $(wildcard selftests/lib/*.h)
+SELFTEST_HDRS := $(wildcard selftests/*/*.h)
 
 .PHONY: all help deps kernel kernel-debug libbpf bpftool modules bpf userspace \
-	selftests vm-run check demo clean distclean _bpf _selftests
+	selftests vm-run check check-debug demo clean distclean _bpf _selftests bench-latr \
+	checkpatch
 
 all: kernel modules bpf userspace selftests
 
@@ -41,6 +42,9 @@ help:
 	@echo "make check       host unit tests + every kselftest in the VM; ends 'N passed, N failed'"
 	@echo "make demo        the main job: boot, show the setup, run what exists"
 	@echo "make kernel-debug  the same kernel with lockdep + KASAN (build/linux-debug)"
+	@echo "make check-debug the LATR kselftests on that kernel (T=... to choose)"
+	@echo "make bench-latr  stock vs LATR in one boot: munmap, Apache, overhead"
+	@echo "make checkpatch  checkpatch.pl --strict on patches/ and modules/"
 
 deps:
 	@scripts/deps.sh
@@ -52,6 +56,18 @@ kernel: deps
 kernel-debug: deps
 	@VARIANT=debug scripts/kernel.sh all
 
+# The LATR kselftests on the lockdep + KASAN kernel, with the modules
+# built against it in build/modules-debug.
+check-debug: kernel-debug all
+	@for m in $(MODULES); do \
+		mkdir -p $(B)/modules-debug/$$m && cp modules/$$m/*.c modules/$$m/Kbuild $(B)/modules-debug/$$m/ && \
+		$(MAKE) -s -C $(B)/linux-debug M=$(B)/modules-debug/$$m CC="$(CCACHE_CC)" -j$(JOBS) modules || exit 1; \
+	done
+	@CHECK_HOST=0 CHECK_NAME=debug VM_TIMEOUT=3600 \
+		VM_KERNEL=$(B)/linux-debug/arch/x86/boot/bzImage \
+		XSEL_MODULES=$(B)/modules-debug T="$${T:-latr/stress infra/module}" \
+		scripts/check.sh
+
 # libbpf and bpftool come from the kernel tree (Debian's libbpf is too old
 # for module struct_ops). install -p keeps timestamps, so nothing that
 # includes the headers rebuilds when they did not change.
@@ -62,6 +78,7 @@ libbpf:
 		INSTALL="install -p" install_headers install_lib >/dev/null
 
 bpftool:
+	@mkdir -p $(B)/bpftool
 	@$(MAKE) -s -C $(KSRC)/tools/bpf/bpftool -j$(JOBS) \
 		OUTPUT=$(B)/bpftool/ >/dev/null
 
@@ -106,7 +123,7 @@ $(B)/selftests/%: selftests/%.c $(SELFTEST_HDRS)
 	@mkdir -p $(@D)
 	@echo "[selftests] $*"
 	@gcc -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-clobbered -D_GNU_SOURCE \
-		-I$(KSRC)/tools/testing/selftests -Iselftests/lib \
+		-I$(KSRC)/tools/testing/selftests -Iselftests/lib -I$(<D) \
 		-isystem $(KSRC)/usr/include -o $@ $< -lpthread
 
 # make vm-run CMD='cat /proc/cmdline'
@@ -118,6 +135,18 @@ check: all
 
 demo: all
 	@scripts/demo.sh
+
+bench-latr: all
+	@scripts/bench-latr.sh
+
+# Debian's python3 has the modules spdxcheck.py wants (python3-ply, -git).
+checkpatch: kernel
+	@cd $(KSRC) && PATH=/usr/bin:$$PATH scripts/checkpatch.pl --strict -q \
+		$(addprefix $(ROOT)/patches/,$(shell grep -v '^\#' patches/series | xargs))
+	@cd $(KSRC) && for f in $(wildcard modules/*/*.c modules/*/*.h); do \
+		PATH=/usr/bin:$$PATH scripts/checkpatch.pl --strict -q --no-tree -f $(ROOT)/$$f || exit 1; \
+	done
+	@echo "checkpatch: clean"
 
 clean:
 	rm -rf $(BPF_OUT) $(US_OUT) $(B)/selftests

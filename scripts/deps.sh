@@ -11,7 +11,11 @@ PKGS=(
 	# C++ user space and host tests
 	cmake g++ libgtest-dev libcli11-dev libfmt-dev nlohmann-json3-dev
 	# the VM and what runs in it (the guest uses the host's binaries)
-	qemu-system-x86 busybox-static iproute2 gzip procps
+	qemu-system-x86 busybox-static iproute2 gzip procps util-linux
+	# benchmarks run in the guest
+	apache2 wrk
+	# checkpatch.pl's SPDX check
+	python3-ply python3-git
 )
 
 missing=()

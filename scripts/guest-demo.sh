@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs inside the guest for `make demo`: shows the machine the mechanisms
-# run on, then runs what exists so far (today: the infrastructure tests).
+# run on, runs the infrastructure tests, then shows LATR at work.
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
 
@@ -26,4 +26,14 @@ for q in /sys/class/net/eth*/queues; do
 	echo "${q%/queues}: $(ls "$q" | grep -c rx-) rx / $(ls "$q" | grep -c tx-) tx queues"
 done
 section "infrastructure tests"
-exec scripts/run-selftests.sh infra/
+scripts/run-selftests.sh infra/
+
+section "LATR: munmap() of 1 page with threads on CPUs 0-2, stock vs LATR"
+B=build/userspace/bin/latr-munmap-bench
+[ ! -d /sys/kernel/latr ] || rmmod latr
+echo "stock: $($B --cpus 0-2 --pages 1 --iterations 3000)"
+insmod modules/latr/latr.ko mode=all
+echo "latr:  $($B --cpus 0-2 --pages 1 --iterations 3000)"
+build/userspace/bin/latrctl stats
+rmmod latr
+echo "(make bench-latr runs the full comparison: 1-512 pages, 1-4 CPUs, Apache)"

@@ -10,13 +10,14 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 
-CMD= CWD=/ RESULTS= ISOLATE=/dev/null
+CMD= CWD=/ RESULTS= ISOLATE=/dev/null ROOT=/
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	xvm.cmd=*) CMD=${arg#xvm.cmd=} ;;
 	xvm.cwd=*) CWD=${arg#xvm.cwd=} ;;
 	xvm.results=*) RESULTS=${arg#xvm.results=} ;;
 	xvm.isolate=*) ISOLATE=${arg#xvm.isolate=} ;;
+	xvm.root=*) ROOT=${arg#xvm.root=} ;;
 	esac
 done
 
@@ -50,6 +51,14 @@ mount -t bpf bpf $R/sys/fs/bpf
 mount -t debugfs debugfs $R/sys/kernel/debug
 mount -t tracefs tracefs $R/sys/kernel/tracing
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null
+# The project may live under a path the guest mounts over (/tmp, /run):
+# show the host's tree there again, read-only.
+case "$ROOT" in
+/tmp/* | /run/* | /dev/*)
+	mkdir -p "$R$ROOT"
+	mount --bind "/host$ROOT" "$R$ROOT" || fail "cannot bind $ROOT"
+	;;
+esac
 if [ -n "$RESULTS" ]; then
 	mkdir -p "$R$RESULTS"
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 \

@@ -17,7 +17,8 @@
 #
 # Environment: VM_TIMEOUT (s, default 1800), VM_MEM (MiB per node, 2048),
 # VM_APPEND (extra kernel args), VM_KERNEL (bzImage), VM_ALLOW_LOG (regex
-# of log lines not to treat as errors), BUILD.
+# of log lines not to treat as errors), VM_ISOLATE=0 (no isolated CPU, for
+# benchmarks that want four general-purpose CPUs), BUILD.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,10 +82,12 @@ cleanup() {
 trap cleanup EXIT
 
 APPEND="console=ttyS0,115200 rdinit=/init panic=-1 oops=panic nokaslr"
-APPEND+=" isolcpus=nohz,domain,managed_irq,$ISOL_CPU nohz_full=$ISOL_CPU"
-APPEND+=" rcu_nocbs=$ISOL_CPU irqaffinity=0-$((ISOL_CPU - 1))"
+if [ "${VM_ISOLATE:-1}" = 1 ]; then
+	APPEND+=" isolcpus=nohz,domain,managed_irq,$ISOL_CPU nohz_full=$ISOL_CPU"
+	APPEND+=" rcu_nocbs=$ISOL_CPU irqaffinity=0-$((ISOL_CPU - 1))"
+fi
 APPEND+=" rcupdate.rcu_cpu_stall_timeout=120 loglevel=6"
-APPEND+=" xvm.isolate=$ROOT/scripts/guest-isolate.sh xvm.cmd=$CMDFILE xvm.cwd=$PWD xvm.results=$B/results"
+APPEND+=" xvm.root=$ROOT xvm.isolate=$ROOT/scripts/guest-isolate.sh xvm.cmd=$CMDFILE xvm.cwd=$PWD xvm.results=$B/results"
 APPEND+=" ${VM_APPEND:-}"
 
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \

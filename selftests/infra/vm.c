@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
@@ -62,6 +63,25 @@ TEST(results_dir_shared_writable)
 	EXPECT_STREQ("probe", buf);
 	EXPECT_EQ(0, unlink(f));
 	EXPECT_EQ(0, xsel_sh("grep -q ' %s 9p ' /proc/mounts", dir));
+}
+
+/*
+ * System calls the project's tools and tests rely on, which tinyconfig
+ * leaves out unless the config asks for them (madvise: ADVISE_SYSCALLS).
+ */
+TEST(madvise_dontneed_zeroes)
+{
+	char *p = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 7, 4 * 4096);
+	ASSERT_EQ(0, madvise(p, 4 * 4096, MADV_DONTNEED)) {
+		TH_LOG("madvise: %s", strerror(errno));
+	}
+	EXPECT_EQ(0, p[0]);
+	EXPECT_EQ(0, p[3 * 4096 + 5]);
+	munmap(p, 4 * 4096);
 }
 
 TEST_HARNESS_MAIN

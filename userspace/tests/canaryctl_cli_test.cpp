@@ -6,31 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include "cli_test.hpp"
 #include "canaryctl_cli.hpp"
 
 namespace {
 
 using namespace xsel::canaryctl;
 
-bool contains(const std::string& haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-command parse_ok(std::vector<std::string> args) {
-  auto r = parse_args(args);
-  EXPECT_TRUE(r.cmd) << r.err;
-  EXPECT_EQ(r.exit_code, 0);
-  return r.cmd.value_or(command{});
-}
-
-// Expects a usage error (exit 2) whose message contains `needle`.
-void expect_usage_error(std::vector<std::string> args, std::string_view needle) {
-  auto r = parse_args(args);
-  EXPECT_FALSE(r.cmd);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(contains(r.err, needle)) << "error was: " << r.err;
-  EXPECT_TRUE(contains(r.err, "--help")) << "error should point to --help: " << r.err;
-}
+using xsel::cli_test::contains;
+const auto [parse_ok, expect_usage_error] = xsel::cli_test::checks<parse_args>();
 
 TEST(CanaryCli, AttachDefaultsToNative) {
   const auto c = parse_ok({"xdp", "attach", "dev", "eth0"});

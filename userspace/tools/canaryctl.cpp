@@ -28,7 +28,6 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
-#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -532,17 +531,5 @@ int execute(const command& cmd) {
 int main(int argc, char** argv) {
   using namespace xsel::canaryctl;
   const std::vector<std::string> args(argv + 1, argv + argc);
-  parse_result parsed = parse_args(args);
-  if (!parsed.cmd) {
-    std::cout << parsed.out;
-    std::cerr << parsed.err;
-    return parsed.exit_code;
-  }
-  try {
-    return execute(*parsed.cmd);
-  } catch (const std::exception& e) {
-    std::fflush(stdout);
-    std::cerr << "canaryctl: error: " << xcommon::describe(e) << '\n';
-    return 1;
-  }
+  return xcommon::cli::run_main("canaryctl", parse_args(args), execute);
 }

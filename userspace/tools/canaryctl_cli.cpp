@@ -49,30 +49,6 @@ constexpr std::string_view k_footer =
 
 constexpr std::string_view k_dev_grammar = "dev IFNAME";
 
-// Shows the ip(8)-style positional as "dev IFNAME" instead of CLI11's
-// "[dev IFNAME TEXT ...]".
-class formatter : public CLI::Formatter {
- public:
-  std::string make_option_usage(const CLI::Option* opt) const override {
-    if (is_dev(opt)) return std::string(k_dev_grammar);
-    return CLI::Formatter::make_option_usage(opt);
-  }
-  std::string make_option_opts(const CLI::Option* opt) const override {
-    if (is_dev(opt)) return {};
-    return CLI::Formatter::make_option_opts(opt);
-  }
-  // A blank line between the description and "Usage:".
-  std::string make_description(const CLI::App* app) const override {
-    std::string d = CLI::Formatter::make_description(app);
-    return d.empty() ? d : d + "\n";
-  }
-
- private:
-  static bool is_dev(const CLI::Option* opt) {
-    return opt->get_positional() && opt->get_name() == k_dev_grammar;
-  }
-};
-
 // Words after a verb: exactly "dev IFNAME" (ip(8) style) or nothing for list.
 std::optional<std::string> take_dev(const std::vector<std::string>& words, std::string& ifname) {
   if (words.empty()) return fmt::format("missing '{}'", k_dev_grammar);
@@ -87,11 +63,7 @@ std::optional<std::string> take_dev(const std::vector<std::string>& words, std::
 }
 
 parse_result usage_error(std::string_view message, std::string_view help_cmd) {
-  parse_result r;
-  r.exit_code = 2;
-  r.err = fmt::format("canaryctl: error: {}\nRun '{} --help' for usage and examples.\n",
-                      message, help_cmd);
-  return r;
+  return xcommon::cli::usage_error("canaryctl", message, help_cmd);
 }
 
 }  // namespace
@@ -133,9 +105,8 @@ parse_result parse_args(const std::vector<std::string>& args) {
   std::vector<std::string> attach_words, detach_words, stats_words;
 
   CLI::App app{std::string(k_description), "canaryctl"};
-  app.formatter(std::make_shared<formatter>());  // inherited by subcommands
+  xcommon::cli::use_formatter(app, 26);  // inherited by subcommands
   app.footer(std::string(k_footer));
-  app.get_formatter()->column_width(26);
   app.allow_extras();  // reported below with a clearer message
   app.add_flag("-v,--verbose", cmd.verbose, "show libbpf's log");
   app.add_flag("-j,--json", json_global, "JSON output (stats, list)");
@@ -187,37 +158,7 @@ parse_result parse_args(const std::vector<std::string>& args) {
   for (CLI::App* sub : {attach, detach, stats, list})
     sub->footer(sub->get_footer() + "\nRun 'canaryctl --help' for the whole picture and examples.");
 
-  try {
-    std::vector<std::string> reversed(args.rbegin(), args.rend());
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    parse_result r;
-    // Help of the innermost subcommand that was named.
-    const CLI::App* target = &app;
-    std::string prefix;  // "canaryctl xdp" for the help of "attach"
-    for (const CLI::App* sub = &app;;) {
-      auto parsed = sub->get_subcommands();
-      if (parsed.empty()) break;
-      prefix += (prefix.empty() ? "" : " ") + sub->get_name();
-      sub = parsed.front();
-      target = sub;
-    }
-    r.out = target->help(prefix);
-    return r;
-  } catch (const CLI::CallForAllHelp&) {
-    parse_result r;
-    r.out = app.help("", CLI::AppFormatMode::All);
-    return r;
-  } catch (const CLI::ParseError& e) {
-    std::string where = "canaryctl";
-    for (const CLI::App* sub = &app;;) {
-      auto parsed = sub->get_subcommands();
-      if (parsed.empty()) break;
-      sub = parsed.front();
-      where += " " + sub->get_name();
-    }
-    return usage_error(e.what(), where);
-  }
+  if (auto stop = xcommon::cli::parse(app, args)) return *stop;
 
   if (!xdp->parsed()) {
     auto rest = app.remaining();
@@ -280,9 +221,7 @@ parse_result parse_args(const std::vector<std::string>& args) {
   if (cmd.bpffs.empty()) return usage_error("--bpffs needs a directory", "canaryctl");
   while (cmd.bpffs.size() > 1 && cmd.bpffs.back() == '/') cmd.bpffs.pop_back();
 
-  parse_result r;
-  r.cmd = std::move(cmd);
-  return r;
+  return parse_result{std::move(cmd)};
 }
 
 }  // namespace xsel::canaryctl

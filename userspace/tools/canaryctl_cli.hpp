@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "xcommon/cli.hpp"
+
 namespace xsel::canaryctl {
 
 enum class verb { attach, detach, stats, list };
@@ -42,12 +44,7 @@ struct command {
 
 // Either a command to execute, or text to print and an exit status
 // (0 after --help, 2 for a usage error).
-struct parse_result {
-  std::optional<command> cmd;
-  int exit_code = 0;
-  std::string out;  // help text
-  std::string err;  // error message, ends with a hint to --help
-};
+using parse_result = xcommon::cli::parse_result<command>;
 
 // args excludes the program name.
 [[nodiscard]] parse_result parse_args(const std::vector<std::string>& args);

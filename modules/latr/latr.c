@@ -1,0 +1,720 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * latr: lazy TLB shootdowns for munmap() and madvise(MADV_DONTNEED).
+ *
+ * LATR ("Taming latency in data center applications", ch. 4) replaces the
+ * shootdown IPIs of free operations by per-CPU states that the other CPUs
+ * sweep at their next scheduler tick or context switch; the freed pages and
+ * page-table pages are reclaimed only after every CPU named in a state has
+ * flushed. This module is the provider behind <linux/tlb_lazy.h>.
+ *
+ * Sweeps. Every CPU sweeps at its scheduler tick, before a context switch
+ * changes its address space, and before it idles; an idle CPU also drops
+ * the user mm it holds in lazy TLB mode, so it is left out of shootdowns
+ * recorded while it sleeps.
+ *
+ * States. Each CPU owns a ring of LATR_RING states in one contiguous,
+ * cache-aligned region (all CPUs' rings back to back, so a sweep walks
+ * memory linearly). A state holds the range, the mm (with a reference), the
+ * mm's TLB generation to reach, the page chain taken from the mmu_gather,
+ * the time it was recorded, and the set of CPUs that still have to flush.
+ *
+ * Life of a state, and who may write what:
+ *  FREE -> ACTIVE   the owning CPU, preemption disabled (latr_defer()):
+ *                   fills every field, then publishes with a release store.
+ *  ACTIVE -> DONE   the last CPU to clear its bit in ->pending (a sweep, or
+ *                   the IPI of a forced completion). The bit operations are
+ *                   fully ordered atomics, so of two CPUs clearing the last
+ *                   two bits at least one sees the mask empty; the cmpxchg
+ *                   lets exactly one retire the state.
+ *  DONE -> FREE     the reclaimer only (a work item, never concurrent with
+ *                   itself): frees the pages, drops the mm, then releases
+ *                   the slot to its owner.
+ * A state whose bound (timeout_us) expires is completed by IPIs to the CPUs
+ * still named in it: CPUs that do not tick (idle, nohz_full) are handled,
+ * not forgotten. So is a range about to be mapped or populated again
+ * (latr_reuse()), synchronously, before the kernel goes on.
+ *
+ * Each CPU keeps a count of the states that name it ("owed"), so the sweep
+ * at every tick costs one per-CPU read when there is nothing to do.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/bitmap.h>
+#include <linux/capability.h>
+#include <linux/cpumask.h>
+#include <linux/kobject.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/pid.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/sysfs.h>
+#include <linux/tlb_lazy.h>
+#include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+#include <asm/mmu.h>
+#include <asm/tlbflush.h>
+
+#define LATR_RING	64	/* states per CPU, as in the paper */
+
+/* bit in mm_struct::tlb_lazy_flags: this process opted in */
+#define LATR_MM_OPTIN	0
+
+enum latr_status {
+	LATR_FREE,
+	LATR_ACTIVE,
+	LATR_DONE,
+};
+
+enum latr_mode {
+	LATR_MODE_OFF,		/* every shootdown synchronous */
+	LATR_MODE_OPTIN,	/* lazy for processes that opted in */
+	LATR_MODE_ALL,		/* lazy for every process */
+};
+
+static const char * const latr_mode_names[] = {
+	[LATR_MODE_OFF] = "off",
+	[LATR_MODE_OPTIN] = "optin",
+	[LATR_MODE_ALL] = "all",
+};
+
+struct latr_state {
+	atomic_t status;
+	u8 stride_shift;
+	bool freed_tables;
+	unsigned long start;
+	unsigned long end;
+	struct mm_struct *mm;
+	u64 tlb_gen;
+	u64 recorded_ns;
+	struct mmu_gather_batch *pages;
+	unsigned long pending[];	/* CPUs still to flush, nr_cpu_ids bits */
+};
+
+struct latr_cpu {
+	unsigned int head;	/* next slot of this CPU's ring (owner only) */
+	atomic_t owed;		/* ACTIVE states that still name this CPU */
+};
+
+static DEFINE_PER_CPU(struct latr_cpu, latr_cpu);
+
+/* Statistics, summed over CPUs when read. */
+enum latr_stat {
+	LATR_STAT_RECORDED,		/* shootdowns taken lazily */
+	LATR_STAT_IPIS_AVOIDED,		/* remote CPUs not interrupted */
+	LATR_STAT_SWEEP_FLUSHES,	/* states flushed by a sweep */
+	LATR_STAT_SWITCH_FLUSHES,	/* ... of them at a context switch */
+	LATR_STAT_IDLE_FLUSHES,		/* ... of them before idling */
+	LATR_STAT_FALLBACK_RING_FULL,	/* synchronous: ring full */
+	LATR_STAT_FALLBACK_NOMEM,	/* synchronous: no memory for pages */
+	LATR_STAT_TIMEOUT_IPIS,		/* IPIs after the bound expired */
+	LATR_STAT_REUSE_SYNCS,		/* states completed for a reuse */
+	LATR_STAT_REUSE_IPIS,		/* IPIs sent for them */
+	LATR_STAT_STEERED,		/* mmaps steered off a pending range */
+	LATR_STAT_RECLAIMED,		/* states whose pages were freed */
+	LATR_STAT_RECLAIM_DELAY_NS,	/* sum of record-to-free times */
+	LATR_NR_STATS
+};
+
+static const char * const latr_stat_names[LATR_NR_STATS] = {
+	[LATR_STAT_RECORDED] = "recorded",
+	[LATR_STAT_IPIS_AVOIDED] = "ipis_avoided",
+	[LATR_STAT_SWEEP_FLUSHES] = "sweep_flushes",
+	[LATR_STAT_SWITCH_FLUSHES] = "switch_flushes",
+	[LATR_STAT_IDLE_FLUSHES] = "idle_flushes",
+	[LATR_STAT_FALLBACK_RING_FULL] = "fallback_ring_full",
+	[LATR_STAT_FALLBACK_NOMEM] = "fallback_nomem",
+	[LATR_STAT_TIMEOUT_IPIS] = "timeout_ipis",
+	[LATR_STAT_REUSE_SYNCS] = "reuse_syncs",
+	[LATR_STAT_REUSE_IPIS] = "reuse_ipis",
+	[LATR_STAT_STEERED] = "steered",
+	[LATR_STAT_RECLAIMED] = "reclaimed",
+	[LATR_STAT_RECLAIM_DELAY_NS] = "reclaim_delay_ns_sum",
+};
+
+static DEFINE_PER_CPU(u64[LATR_NR_STATS], latr_stats);
+static u64 latr_reclaim_delay_max_ns;	/* reclaimer only */
+
+static void latr_count(enum latr_stat stat, u64 n)
+{
+	this_cpu_add(latr_stats[stat], n);
+}
+
+static void *latr_region;	/* all rings, nr_cpu_ids * LATR_RING states */
+static size_t latr_stride;	/* bytes per state, cache aligned */
+static atomic_t latr_live;	/* states not FREE */
+static int latr_mode = LATR_MODE_OFF;
+static unsigned int latr_timeout_us = 2000;	/* two 1 ms ticks, as LATR */
+
+static void latr_reclaim(struct work_struct *work);
+static DECLARE_DELAYED_WORK(latr_work, latr_reclaim);
+
+static unsigned int latr_nr_slots;	/* nr_cpu_ids * LATR_RING */
+
+/* Slot @idx of the whole region: CPU idx / LATR_RING, entry idx % LATR_RING */
+static struct latr_state *latr_slot_at(unsigned int idx)
+{
+	return latr_region + (size_t)idx * latr_stride;
+}
+
+static struct latr_state *latr_slot(int cpu, unsigned int i)
+{
+	return latr_slot_at(cpu * LATR_RING + i);
+}
+
+static bool latr_wants(struct mm_struct *mm)
+{
+	switch (READ_ONCE(latr_mode)) {
+	case LATR_MODE_ALL:
+		return true;
+	case LATR_MODE_OPTIN:
+		return test_bit(LATR_MM_OPTIN, &mm->tlb_lazy_flags);
+	default:
+		return false;
+	}
+}
+
+static void latr_kick_reclaimer(void)
+{
+	/* unbound: runs on housekeeping CPUs, never on an isolated one */
+	if (!delayed_work_pending(&latr_work))
+		queue_delayed_work(system_unbound_wq, &latr_work, 1);
+}
+
+/*
+ * ->defer(): take the flush of @tlb lazily if this mm wants it and the
+ * ring has room; otherwise the kernel flushes synchronously (the IPI
+ * fallback of LATR).
+ */
+static bool latr_defer(struct mmu_gather *tlb,
+		       const struct tlb_lazy_range *range)
+{
+	struct mm_struct *mm = range->mm;
+	struct mmu_gather_batch *pages;
+	struct latr_state *s;
+	struct latr_cpu *lc;
+	unsigned int nr;
+	int cpu, other;
+
+	if (!latr_wants(mm))
+		return false;
+
+	cpu = get_cpu();
+	/* Single-threaded so far: the stock local flush is all there is. */
+	if (cpumask_any_but(mm_cpumask(mm), cpu) >= nr_cpu_ids)
+		goto stock;
+
+	lc = this_cpu_ptr(&latr_cpu);
+	s = latr_slot(cpu, lc->head % LATR_RING);
+	/* Pairs with the release in latr_retire(): the slot is ours again. */
+	if (atomic_read_acquire(&s->status) != LATR_FREE) {
+		latr_count(LATR_STAT_FALLBACK_RING_FULL, 1);
+		goto stock;
+	}
+	pages = tlb_lazy_take_pages(tlb);
+	if (IS_ERR(pages)) {
+		latr_count(LATR_STAT_FALLBACK_NOMEM, 1);
+		goto stock;
+	}
+
+	mmgrab(mm);
+	tlb_lazy_pending_inc(mm);
+	s->mm = mm;
+	s->start = range->start;
+	s->end = range->end;
+	s->stride_shift = range->stride_shift;
+	s->freed_tables = range->freed_tables;
+	s->pages = pages;
+	s->recorded_ns = local_clock();
+	/* Flushes this CPU; every CPU left in ->pending owes a flush. */
+	s->tlb_gen = flush_tlb_mm_range_lazy(mm, s->start, s->end, s->stride_shift,
+					     s->freed_tables,
+					     to_cpumask(s->pending));
+	nr = 0;
+	for_each_cpu(other, to_cpumask(s->pending)) {
+		atomic_inc(&per_cpu(latr_cpu, other).owed);
+		nr++;
+	}
+	atomic_inc(&latr_live);
+	/* Publish: a sweeper that sees ACTIVE sees every field above. */
+	atomic_set_release(&s->status, nr ? LATR_ACTIVE : LATR_DONE);
+	lc->head++;
+	latr_count(LATR_STAT_RECORDED, 1);
+	latr_count(LATR_STAT_IPIS_AVOIDED, nr);
+	put_cpu();
+
+	if (nr)
+		latr_kick_reclaimer();
+	else	/* no CPU owes anything: free the pages right away */
+		mod_delayed_work(system_unbound_wq, &latr_work, 0);
+	return true;
+
+stock:
+	put_cpu();
+	return false;
+}
+
+/* This CPU has flushed @s: clear its bit; the last one retires @s. */
+static void latr_cleared(struct latr_state *s, int cpu)
+{
+	if (!test_and_clear_bit(cpu, s->pending))
+		return;
+	atomic_dec(&per_cpu(latr_cpu, cpu).owed);
+	if (bitmap_empty(s->pending, nr_cpu_ids))
+		atomic_cmpxchg(&s->status, LATR_ACTIVE, LATR_DONE);
+}
+
+/* Flush @s on this CPU if it still owes it. Interrupts disabled. */
+static bool latr_flush_one(struct latr_state *s, int cpu, bool may_switch)
+{
+	if (atomic_read_acquire(&s->status) != LATR_ACTIVE ||
+	    !test_bit(cpu, s->pending))
+		return false;
+	if (!flush_tlb_lazy_local(s->mm, s->start, s->end, s->stride_shift,
+				  s->freed_tables, s->tlb_gen, may_switch))
+		return false;
+	latr_cleared(s, cpu);
+	return true;
+}
+
+/*
+ * ->sweep(): at the tick, before a context switch changes the mm, and
+ * before the CPU idles. Interrupts disabled.
+ */
+static void latr_sweep(enum tlb_lazy_point point)
+{
+	bool switching = point == TLB_LAZY_SWITCH;
+	int me = smp_processor_id();
+	unsigned int idx, flushed = 0;
+
+	if (atomic_read(this_cpu_ptr(&latr_cpu.owed))) {
+		for (idx = 0; idx < latr_nr_slots; idx++)
+			flushed += latr_flush_one(latr_slot_at(idx), me,
+						  !switching);
+	}
+	if (flushed) {
+		latr_count(LATR_STAT_SWEEP_FLUSHES, flushed);
+		if (switching)
+			latr_count(LATR_STAT_SWITCH_FLUSHES, flushed);
+		else if (point == TLB_LAZY_IDLE)
+			latr_count(LATR_STAT_IDLE_FLUSHES, flushed);
+	}
+	/*
+	 * A sleeping CPU does not tick: drop the user mm it holds in lazy
+	 * TLB mode, so that shootdowns recorded meanwhile leave it out
+	 * (flush_tlb_mm_range_lazy() skips CPUs whose CR3 is elsewhere).
+	 */
+	if (point == TLB_LAZY_IDLE && READ_ONCE(latr_mode) != LATR_MODE_OFF)
+		leave_mm();
+}
+
+/* IPI handler of a forced completion. */
+static void latr_flush_ipi(void *info)
+{
+	latr_flush_one(info, smp_processor_id(), true);
+}
+
+/* Complete @s now: IPI the CPUs still named in it and wait for them. */
+static unsigned int latr_force(struct latr_state *s)
+{
+	unsigned int nr;
+
+	if (atomic_read_acquire(&s->status) != LATR_ACTIVE)
+		return 0;
+	nr = bitmap_weight(s->pending, nr_cpu_ids);
+	if (nr)
+		on_each_cpu_mask(to_cpumask(s->pending), latr_flush_ipi, s, true);
+	return nr;
+}
+
+static bool latr_overlaps(struct latr_state *s, struct mm_struct *mm,
+			  unsigned long start, unsigned long end)
+{
+	return s->mm == mm && (s->end == TLB_FLUSH_ALL ||
+			       (s->start < end && start < s->end));
+}
+
+/*
+ * ->reuse(): [start, end) of @mm is about to be mapped or populated again.
+ * No CPU may keep a translation of the old pages past this point.
+ */
+static void latr_reuse(struct mm_struct *mm, unsigned long start,
+		       unsigned long end)
+{
+	struct latr_state *s;
+	unsigned int idx;
+
+	for (idx = 0; idx < latr_nr_slots; idx++) {
+		s = latr_slot_at(idx);
+		if (atomic_read_acquire(&s->status) != LATR_ACTIVE ||
+		    !latr_overlaps(s, mm, start, end))
+			continue;
+		latr_count(LATR_STAT_REUSE_IPIS, latr_force(s));
+		latr_count(LATR_STAT_REUSE_SYNCS, 1);
+	}
+}
+
+/*
+ * ->steer(): get_unmapped_area() chose [start, end); if a shootdown of @mm
+ * is pending there, suggest the range just below it (LATR does not hand out
+ * a lazily freed virtual range before its epoch ends).
+ */
+static unsigned long latr_steer(struct mm_struct *mm, unsigned long start,
+				unsigned long end)
+{
+	unsigned long low = ULONG_MAX, len = end - start;
+	struct latr_state *s;
+	unsigned int idx;
+
+	for (idx = 0; idx < latr_nr_slots; idx++) {
+		s = latr_slot_at(idx);
+		if (atomic_read_acquire(&s->status) != LATR_ACTIVE ||
+		    !latr_overlaps(s, mm, start, end) || s->end == TLB_FLUSH_ALL)
+			continue;
+		low = min(low, s->start);
+	}
+	if (low == ULONG_MAX || low < len + PAGE_SIZE)
+		return 0;
+	latr_count(LATR_STAT_STEERED, 1);
+	return low - len;
+}
+
+/* Free what @s held and hand the slot back to its owner. */
+static void latr_retire(struct latr_state *s, u64 now)
+{
+	u64 delay = now - s->recorded_ns;
+
+	tlb_lazy_free_pages(s->pages);
+	s->pages = NULL;
+	tlb_lazy_pending_dec(s->mm);
+	mmdrop(s->mm);
+	s->mm = NULL;
+	latr_count(LATR_STAT_RECLAIMED, 1);
+	latr_count(LATR_STAT_RECLAIM_DELAY_NS, delay);
+	if (delay > latr_reclaim_delay_max_ns)
+		WRITE_ONCE(latr_reclaim_delay_max_ns, delay);
+	atomic_dec(&latr_live);
+	/* Pairs with the acquire in latr_defer(). */
+	atomic_set_release(&s->status, LATR_FREE);
+}
+
+/* Complete overdue states, free the completed ones. @drain: all of them. */
+static void latr_collect(bool drain)
+{
+	u64 timeout_ns = (u64)READ_ONCE(latr_timeout_us) * NSEC_PER_USEC;
+	struct latr_state *s;
+	unsigned int idx;
+
+	for (idx = 0; idx < latr_nr_slots; idx++) {
+		int status;
+
+		s = latr_slot_at(idx);
+		status = atomic_read_acquire(&s->status);
+
+		if (status == LATR_ACTIVE &&
+		    (drain || local_clock() - s->recorded_ns > timeout_ns)) {
+			preempt_disable();
+			latr_count(LATR_STAT_TIMEOUT_IPIS, latr_force(s));
+			preempt_enable();
+			status = atomic_read_acquire(&s->status);
+		}
+		if (status == LATR_DONE)
+			latr_retire(s, local_clock());
+		cond_resched();
+	}
+}
+
+static void latr_reclaim(struct work_struct *work)
+{
+	latr_collect(false);
+	if (atomic_read(&latr_live))
+		queue_delayed_work(system_unbound_wq, &latr_work, 1);
+}
+
+static const struct tlb_lazy_ops latr_ops = {
+	.defer = latr_defer,
+	.sweep = latr_sweep,
+	.reuse = latr_reuse,
+	.steer = latr_steer,
+};
+
+/* ---- sysfs: /sys/kernel/latr ---------------------------------------- */
+
+static struct kobject *latr_kobj;
+
+static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", latr_mode_names[READ_ONCE(latr_mode)]);
+}
+
+static ssize_t mode_store(struct kobject *kobj, struct kobj_attribute *attr,
+			  const char *buf, size_t count)
+{
+	int mode = sysfs_match_string(latr_mode_names, buf);
+
+	if (mode < 0)
+		return mode;
+	WRITE_ONCE(latr_mode, mode);
+	return count;
+}
+
+static ssize_t timeout_us_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(latr_timeout_us));
+}
+
+static ssize_t timeout_us_store(struct kobject *kobj,
+				struct kobj_attribute *attr,
+				const char *buf, size_t count)
+{
+	unsigned int us;
+	int err = kstrtouint(buf, 0, &us);
+
+	if (err)
+		return err;
+	if (us < 100 || us > 1000000)
+		return -ERANGE;
+	WRITE_ONCE(latr_timeout_us, us);
+	return count;
+}
+
+static ssize_t pending_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&latr_live));
+}
+
+static ssize_t ring_size_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", LATR_RING);
+}
+
+/* Set or clear the opt-in of the process @buf names (a PID). */
+static ssize_t latr_set_optin(const char *buf, size_t count, bool on)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct pid *pid;
+	int nr, err;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	err = kstrtoint(buf, 0, &nr);
+	if (err)
+		return err;
+	if (nr <= 0)
+		return -EINVAL;
+	pid = find_get_pid(nr);
+	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+	put_pid(pid);
+	if (!task)
+		return -ESRCH;
+	mm = get_task_mm(task);
+	put_task_struct(task);
+	if (!mm)
+		return -EINVAL;	/* a kernel thread, or exiting */
+	if (on)
+		set_bit(LATR_MM_OPTIN, &mm->tlb_lazy_flags);
+	else
+		clear_bit(LATR_MM_OPTIN, &mm->tlb_lazy_flags);
+	mmput(mm);
+	return count;
+}
+
+static ssize_t optin_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	return latr_set_optin(buf, count, true);
+}
+
+static ssize_t optout_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	return latr_set_optin(buf, count, false);
+}
+
+static struct kobj_attribute mode_attr = __ATTR_RW_MODE(mode, 0644);
+static struct kobj_attribute timeout_us_attr = __ATTR_RW_MODE(timeout_us, 0644);
+static struct kobj_attribute pending_attr = __ATTR_RO(pending);
+static struct kobj_attribute ring_size_attr = __ATTR_RO(ring_size);
+static struct kobj_attribute optin_attr = __ATTR_WO(optin);
+static struct kobj_attribute optout_attr = __ATTR_WO(optout);
+
+static struct attribute *latr_attrs[] = {
+	&mode_attr.attr,
+	&timeout_us_attr.attr,
+	&pending_attr.attr,
+	&ring_size_attr.attr,
+	&optin_attr.attr,
+	&optout_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group latr_group = {
+	.attrs = latr_attrs,
+};
+
+/* stats/<name>: one counter per file; stats/reset zeroes them all. */
+struct latr_stat_attr {
+	struct kobj_attribute attr;
+	int stat;	/* enum latr_stat, or -1 for the maximum delay */
+};
+
+static ssize_t latr_stat_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	struct latr_stat_attr *sa = container_of(attr, struct latr_stat_attr,
+						 attr);
+	u64 sum = 0;
+	int cpu;
+
+	if (sa->stat < 0)
+		return sysfs_emit(buf, "%llu\n",
+				  READ_ONCE(latr_reclaim_delay_max_ns));
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(latr_stats, cpu)[sa->stat];
+	return sysfs_emit(buf, "%llu\n", sum);
+}
+
+static ssize_t reset_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	int cpu;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(&latr_stats, cpu), 0, sizeof(latr_stats));
+	WRITE_ONCE(latr_reclaim_delay_max_ns, 0);
+	return count;
+}
+
+static struct latr_stat_attr latr_stat_attrs[LATR_NR_STATS + 1];
+static struct kobj_attribute reset_attr = __ATTR_WO(reset);
+static struct attribute *latr_stat_list[LATR_NR_STATS + 3];
+static const struct attribute_group latr_stats_group = {
+	.name = "stats",
+	.attrs = latr_stat_list,
+};
+
+static void latr_init_stat_attrs(void)
+{
+	int i;
+
+	for (i = 0; i <= LATR_NR_STATS; i++) {
+		struct latr_stat_attr *sa = &latr_stat_attrs[i];
+
+		sysfs_attr_init(&sa->attr.attr);
+		sa->attr.attr.name = i < LATR_NR_STATS ? latr_stat_names[i] :
+				     "reclaim_delay_ns_max";
+		sa->attr.attr.mode = 0444;
+		sa->attr.show = latr_stat_show;
+		sa->stat = i < LATR_NR_STATS ? i : -1;
+		latr_stat_list[i] = &sa->attr.attr;
+	}
+	latr_stat_list[LATR_NR_STATS + 1] = &reset_attr.attr;
+	latr_stat_list[LATR_NR_STATS + 2] = NULL;
+}
+
+static const struct attribute_group *latr_groups[] = {
+	&latr_group,
+	&latr_stats_group,
+	NULL,
+};
+
+/* ---- module ------------------------------------------------------------ */
+
+static int mode_param_set(const char *val, const struct kernel_param *kp)
+{
+	int mode = sysfs_match_string(latr_mode_names, val);
+
+	if (mode < 0)
+		return mode;
+	latr_mode = mode;
+	return 0;
+}
+
+static int mode_param_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", latr_mode_names[READ_ONCE(latr_mode)]);
+}
+
+static const struct kernel_param_ops mode_param_ops = {
+	.set = mode_param_set,
+	.get = mode_param_get,
+};
+module_param_cb(mode, &mode_param_ops, NULL, 0444);
+MODULE_PARM_DESC(mode, "Initial mode: off (default), optin or all");
+
+static int __init latr_init(void)
+{
+	size_t size;
+	int cpu, err;
+
+	latr_stride = ALIGN(sizeof(struct latr_state) +
+			    BITS_TO_LONGS(nr_cpu_ids) * sizeof(long),
+			    SMP_CACHE_BYTES);
+	latr_nr_slots = nr_cpu_ids * LATR_RING;
+	size = (size_t)latr_nr_slots * latr_stride;
+	latr_region = vzalloc(size);
+	if (!latr_region)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		per_cpu(latr_cpu, cpu).head = 0;
+
+	latr_init_stat_attrs();
+	latr_kobj = kobject_create_and_add("latr", kernel_kobj);
+	if (!latr_kobj) {
+		err = -ENOMEM;
+		goto free_region;
+	}
+	err = sysfs_create_groups(latr_kobj, latr_groups);
+	if (err)
+		goto put_kobj;
+
+	err = tlb_lazy_register(&latr_ops);
+	if (err) {
+		pr_err("cannot register as lazy TLB provider: %d\n", err);
+		goto remove_groups;
+	}
+	pr_info("%u states per CPU (%zu KiB), mode %s\n", LATR_RING,
+		size / 1024, latr_mode_names[latr_mode]);
+	return 0;
+
+remove_groups:
+	sysfs_remove_groups(latr_kobj, latr_groups);
+put_kobj:
+	kobject_put(latr_kobj);
+free_region:
+	vfree(latr_region);
+	return err;
+}
+
+static void __exit latr_exit(void)
+{
+	/* No defer, sweep or reuse runs after this returns. */
+	tlb_lazy_unregister(&latr_ops);
+	cancel_delayed_work_sync(&latr_work);
+	/* Complete what is still pending by IPIs, free every page. */
+	latr_collect(true);
+	WARN_ON(atomic_read(&latr_live));
+
+	sysfs_remove_groups(latr_kobj, latr_groups);
+	kobject_put(latr_kobj);
+	vfree(latr_region);
+	pr_info("unloaded\n");
+}
+
+module_init(latr_init);
+module_exit(latr_exit);
+
+MODULE_DESCRIPTION("LATR: lazy TLB shootdowns swept at scheduler ticks");
+MODULE_LICENSE("GPL");
