@@ -360,28 +360,40 @@ static void latr_reuse(struct mm_struct *mm, unsigned long start,
 }
 
 /*
- * ->steer(): get_unmapped_area() chose [start, end); if a shootdown of @mm
- * is pending there, suggest the range just below it (LATR does not hand out
- * a lazily freed virtual range before its epoch ends).
+ * ->steer(): get_unmapped_area() chose [start, end); if shootdowns of @mm
+ * are pending there, suggest the highest range of the same length below
+ * them (LATR does not hand out a lazily freed virtual range before its
+ * epoch ends). Pending ranges stacked just below each other, as a loop of
+ * mmap() and munmap() leaves them, are skipped in one call.
  */
 static unsigned long latr_steer(struct mm_struct *mm, unsigned long start,
 				unsigned long end)
 {
-	unsigned long low = ULONG_MAX, len = end - start;
+	unsigned long len = end - start, lo = start, hi = end;
+	unsigned int idx, moves = 0;
 	struct latr_state *s;
-	unsigned int idx;
+	bool moved;
 
-	for (idx = 0; idx < latr_nr_slots; idx++) {
-		s = latr_slot_at(idx);
-		if (atomic_read_acquire(&s->status) != LATR_ACTIVE ||
-		    !latr_overlaps(s, mm, start, end) || s->end == TLB_FLUSH_ALL)
-			continue;
-		low = min(low, s->start);
-	}
-	if (low == ULONG_MAX || low < len + PAGE_SIZE)
+	do {
+		moved = false;
+		for (idx = 0; idx < latr_nr_slots; idx++) {
+			s = latr_slot_at(idx);
+			if (atomic_read_acquire(&s->status) != LATR_ACTIVE ||
+			    s->end == TLB_FLUSH_ALL ||
+			    !latr_overlaps(s, mm, lo, hi))
+				continue;
+			if (s->start < len + PAGE_SIZE)
+				return 0;
+			hi = s->start;
+			lo = hi - len;
+			moved = true;
+		}
+	} while (moved && ++moves < LATR_RING);
+
+	if (lo == start)
 		return 0;
 	latr_count(LATR_STAT_STEERED, 1);
-	return low - len;
+	return lo;
 }
 
 /* Free what @s held and hand the slot back to its owner. */
