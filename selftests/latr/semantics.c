@@ -177,6 +177,14 @@ TEST_F(sem, fork_cow_as_stock)
 	stop_toucher(&t);
 }
 
+/* A reader on the tickless isolated CPU keeps lazy states from retiring. */
+static void hold_states_on_isolated_cpu(struct toucher *t, void *page)
+{
+	latr_set_timeout_us(1000000);
+	start_toucher(t, 3, page, 0);
+	usleep(5000);
+}
+
 /*
  * With a thread spinning on the tickless isolated CPU, lazy states cannot
  * retire before timeout_us: a burst of munmaps fills the 64-entry ring and
@@ -190,9 +198,7 @@ TEST_F(sem, ring_overflow_falls_back_to_ipis)
 	char *big;
 	int i;
 
-	ASSERT_EQ(0, latr_set_timeout_us(1000000));
-	start_toucher(&t, 3, self->page, 0);
-	usleep(5000);
+	hold_states_on_isolated_cpu(&t, self->page);
 	before_full = latr_stat("fallback_ring_full");
 	recorded = latr_stat("recorded");
 	big = latr_unmap_every_other(200);
@@ -251,9 +257,7 @@ TEST_F(sem, unload_with_pending_states)
 	char *big;
 	int i;
 
-	ASSERT_EQ(0, latr_set_timeout_us(1000000));
-	start_toucher(&t, 3, self->page, 0);
-	usleep(5000);
+	hold_states_on_isolated_cpu(&t, self->page);
 	big = latr_unmap_every_other(40);
 	ASSERT_NE(MAP_FAILED, big);
 	pending = latr_pending();
