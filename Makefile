@@ -65,7 +65,7 @@ check-debug: kernel-debug all
 	done
 	@CHECK_HOST=0 CHECK_NAME=debug VM_TIMEOUT=3600 \
 		VM_KERNEL=$(B)/linux-debug/arch/x86/boot/bzImage \
-		XSEL_MODULES=$(B)/modules-debug T="$${T:-latr/stress infra/module}" \
+		XSEL_MODULES=$(B)/modules-debug T="$${T:-latr/ infra/module}" \
 		scripts/check.sh
 
 # libbpf and bpftool come from the kernel tree (Debian's libbpf is too old

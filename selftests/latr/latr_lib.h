@@ -75,12 +75,6 @@ static inline int pin_to(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* Sum of the "TLB shootdowns" (TLB) or function-call (CAL) IPIs on @cpu. */
-static inline long long ipis_on(int cpu)
-{
-	return xsel_irq_count("TLB", cpu) + xsel_irq_count("CAL", cpu);
-}
-
 /*
  * Faults as data: a thread arms fault_armed, sigsetjmp()s into fault_jmp
  * and touches memory; SIGSEGV/SIGBUS jumps back instead of killing it.

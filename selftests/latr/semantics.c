@@ -221,7 +221,7 @@ TEST_F(sem, ring_overflow_falls_back_to_ipis)
  */
 TEST_F(sem, isolated_cpu_gets_no_ipis)
 {
-	long long before, after;
+	long long tlb0, tlb1, cal0, cal1;
 	struct toucher t[2];
 	int i;
 
@@ -230,7 +230,8 @@ TEST_F(sem, isolated_cpu_gets_no_ipis)
 	ASSERT_EQ(0, pin_to(0));
 	start_toucher(&t[0], 1, self->page, 0);
 	start_toucher(&t[1], 2, self->page, 0);
-	before = ipis_on(3);
+	tlb0 = xsel_irq_count("TLB", 3);
+	cal0 = xsel_irq_count("CAL", 3);
 	for (i = 0; i < 300; i++) {
 		/* a lone 2 MiB-aligned VMA: munmap frees its page table too */
 		char *p = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE,
@@ -241,11 +242,20 @@ TEST_F(sem, isolated_cpu_gets_no_ipis)
 		a[0] = 1;
 		ASSERT_EQ(0, munmap(p, 4 << 20));
 	}
-	after = ipis_on(3);
+	tlb1 = xsel_irq_count("TLB", 3);
+	cal1 = xsel_irq_count("CAL", 3);
 	stop_toucher(&t[0]);
 	stop_toucher(&t[1]);
-	TH_LOG("IPIs on the isolated CPU during 300 munmaps: %lld", after - before);
-	EXPECT_EQ(before, after);
+	TH_LOG("IPIs on the isolated CPU during 300 munmaps: %lld shootdown, %lld function call",
+	       tlb1 - tlb0, cal1 - cal0);
+	EXPECT_EQ(tlb0, tlb1);
+	/*
+	 * LATR's own fallbacks arrive as function calls. Other kernel work
+	 * may send one now and then (seen once in the lockdep + KASAN
+	 * kernel). Stock 6.12 keeps the CPU in mm_cpumask and IPIs it
+	 * whenever a munmap frees page tables.
+	 */
+	EXPECT_LE(cal1 - cal0, 2);
 }
 
 /* rmmod with lazy shootdowns pending completes them and frees every page. */
