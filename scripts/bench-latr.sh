@@ -2,12 +2,13 @@
 # make bench-latr: stock 6.12 (latr unloaded) against LATR (latr loaded,
 # mode all) in one VM boot, repeated; build/results/latr.json and a table.
 # As in the paper's setup all four CPUs are general purpose (VM_ISOLATE=0).
-#   BENCH_REPS=3 (repetitions), BENCH_SCALE=1 (iteration count factor)
+#   BENCH_REPS=3 (repetitions), BENCH_SCALE=1 (iteration count factor),
+#   BENCH_ONLY=munmap|apache|noshoot, LATR_PARAMS='idle_leave=0' (insmod)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${BUILD:-$ROOT/build}
 RAW=$B/results/latr-runs.jsonl
 mkdir -p "$B/results"
 cd "$ROOT" || exit 2
-VM_ISOLATE=0 scripts/vm-run.sh "BENCH_REPS=${BENCH_REPS:-3} BENCH_SCALE=${BENCH_SCALE:-1} scripts/guest-bench-latr.sh $RAW" || exit 1
+VM_ISOLATE=0 scripts/vm-run.sh "BENCH_REPS=${BENCH_REPS:-3} BENCH_SCALE=${BENCH_SCALE:-1} BENCH_ONLY=${BENCH_ONLY:-} LATR_PARAMS='${LATR_PARAMS:-}' scripts/guest-bench-latr.sh $RAW" || exit 1
 python3 scripts/bench-summary.py latr "$RAW" "$B/results/latr.json"

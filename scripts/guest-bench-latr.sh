@@ -22,7 +22,7 @@ cd "$ROOT" || exit 2
 
 set_mode() { # stock | latr
 	if [ "$1" = latr ]; then
-		[ -d /sys/kernel/latr ] || insmod modules/latr/latr.ko || exit 1
+		[ -d /sys/kernel/latr ] || insmod modules/latr/latr.ko ${LATR_PARAMS:-} || exit 1
 		echo all >/sys/kernel/latr/mode
 		echo 1 >/sys/kernel/latr/stats/reset
 	else
@@ -78,6 +78,9 @@ run_munmap() { # mode cpus pages iterations rep
 
 iters() { awk -v n="$1" -v s="$SCALE" 'BEGIN {v = int(n * s); print (v < 20 ? 20 : v)}'; }
 
+ONLY=${BENCH_ONLY:-}	# munmap, apache or noshoot: run just that one
+
+[ -n "$ONLY" ] && [ "$ONLY" != munmap ] ||
 for rep in $(seq 1 "$REPS"); do
 	for mode in stock latr; do
 		set_mode $mode
@@ -97,7 +100,9 @@ done
 # Apache: a 10 KB static page, mmap'ed per request (EnableMMAP On, no sendfile)
 APACHE=/usr/sbin/apache2
 WRK=$(command -v wrk || true)
-if [ -x $APACHE ] && [ -n "$WRK" ]; then
+if [ -n "$ONLY" ] && [ "$ONLY" != apache ]; then
+	:
+elif [ -x $APACHE ] && [ -n "$WRK" ]; then
 	A=/tmp/latr-apache
 	mkdir -p $A/www
 	head -c 10240 /dev/urandom | base64 -w 100 | head -c 10240 >$A/www/10k.html
@@ -151,6 +156,7 @@ else
 fi
 
 # Nothing to shoot down: one thread, so no remote CPU ever needs a flush.
+[ -n "$ONLY" ] && [ "$ONLY" != noshoot ] ||
 for rep in $(seq 1 "$REPS"); do
 	for mode in stock latr; do
 		set_mode $mode

@@ -150,6 +150,10 @@ static size_t latr_stride;	/* bytes per state, cache aligned */
 static atomic_t latr_live;	/* states not FREE */
 static int latr_mode = LATR_MODE_OFF;
 static unsigned int latr_timeout_us = 2000;	/* two 1 ms ticks, as LATR */
+static bool latr_idle_leave = true;
+module_param_named(idle_leave, latr_idle_leave, bool, 0644);
+MODULE_PARM_DESC(idle_leave,
+		 "Idle CPUs drop the user mm they hold lazily (default Y)");
 
 static void latr_reclaim(struct work_struct *work);
 static DECLARE_DELAYED_WORK(latr_work, latr_reclaim);
@@ -309,7 +313,8 @@ static void latr_sweep(enum tlb_lazy_point point)
 	 * TLB mode, so that shootdowns recorded meanwhile leave it out
 	 * (flush_tlb_mm_range_lazy() skips CPUs whose CR3 is elsewhere).
 	 */
-	if (point == TLB_LAZY_IDLE && READ_ONCE(latr_mode) != LATR_MODE_OFF)
+	if (point == TLB_LAZY_IDLE && READ_ONCE(latr_idle_leave) &&
+	    READ_ONCE(latr_mode) != LATR_MODE_OFF)
 		leave_mm();
 }
 
