@@ -143,7 +143,7 @@ bench-latr: all
 checkpatch: kernel
 	@cd $(KSRC) && PATH=/usr/bin:$$PATH scripts/checkpatch.pl --strict -q \
 		$(addprefix $(ROOT)/patches/,$(shell grep -v '^\#' patches/series | xargs))
-	@cd $(KSRC) && for f in $(wildcard modules/*/*.c modules/*/*.h); do \
+	@cd $(KSRC) && for f in $(filter-out %.mod.c,$(wildcard modules/*/*.c modules/*/*.h)); do \
 		PATH=/usr/bin:$$PATH scripts/checkpatch.pl --strict -q --no-tree -f $(ROOT)/$$f || exit 1; \
 	done
 	@echo "checkpatch: clean"

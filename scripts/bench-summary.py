@@ -26,6 +26,19 @@ def fmt(s, pct=False):
     return f"{s['mean']:6.2f}x ({s['min']:.2f}..{s['max']:.2f})"
 
 
+def ipis(counts):
+    """Shootdown-related IPIs of one run: TLB + CAL rows."""
+    return counts["tlb"] + counts["cal"]
+
+
+def add_ipis(g, stock_counts, latr_counts):
+    si, li = ipis(stock_counts), ipis(latr_counts)
+    g["stock_ipis"].append(si)
+    g["latr_ipis"].append(li)
+    if si:
+        g["ipi_reduction"].append(1 - li / si)
+
+
 def latr(runs):
     by = defaultdict(dict)  # (workload, key, rep) -> mode -> run
     for r in runs:
@@ -46,25 +59,15 @@ def latr(runs):
                                       s["result"]["munmap_ns"]["mean"])
             g["p99_ratio"].append(l["result"]["munmap_ns"]["p99"] /
                                   s["result"]["munmap_ns"]["p99"])
-            si = s["result"]["ipis"]["tlb"] + s["result"]["ipis"]["cal"]
-            li = l["result"]["ipis"]["tlb"] + l["result"]["ipis"]["cal"]
-            g["stock_ipis"].append(si)
-            g["latr_ipis"].append(li)
-            if si:
-                g["ipi_reduction"].append(1 - li / si)
+            add_ipis(g, s["result"]["ipis"], l["result"]["ipis"])
             if "tracepoint" in s:
                 g["stock_sent"].append(s["tracepoint"]["sent"])
                 g["latr_sent"].append(l["tracepoint"]["sent"])
         elif wl == "apache":
             g["rps_ratio"].append(l["rps"] / s["rps"] if s["rps"] else 0)
-            si = s["ipis"]["tlb"] + s["ipis"]["cal"]
-            li = l["ipis"]["tlb"] + l["ipis"]["cal"]
-            g["stock_ipis"].append(si)
-            g["latr_ipis"].append(li)
+            add_ipis(g, s["ipis"], l["ipis"])
             g["stock_rps"].append(s["rps"])
             g["latr_rps"].append(l["rps"])
-            if si:
-                g["ipi_reduction"].append(1 - li / si)
 
     summary = []
     for (wl, key), g in sorted(groups.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):

@@ -76,6 +76,9 @@ run_munmap() { # mode cpus pages iterations rep
 	echo "munmap $1 rep $5 cpus $2 pages $3: $res"
 }
 
+# Sum of one /proc/interrupts row (TLB, CAL) over all CPUs.
+irq_sum() { awk -v row="$1:" '$1 == row {for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i} END {print s + 0}' /proc/interrupts; }
+
 iters() { awk -v n="$1" -v s="$SCALE" 'BEGIN {v = int(n * s); print (v < 20 ? 20 : v)}'; }
 
 ONLY=${BENCH_ONLY:-}	# munmap, apache or noshoot: run just that one
@@ -136,11 +139,11 @@ EOF
 			set_mode $mode
 			taskset -c 1-3 $APACHE -f $A/httpd.conf -k start || exit 1
 			sleep 1
-			tlb0=$(awk '/^ *TLB:/ {for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i} END {print s + 0}' /proc/interrupts)
-			cal0=$(awk '/^ *CAL:/ {for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i} END {print s + 0}' /proc/interrupts)
+			tlb0=$(irq_sum TLB)
+			cal0=$(irq_sum CAL)
 			w=$(taskset -c 0 "$WRK" -t1 -c16 -d"$(iters 10)"s --latency http://127.0.0.1:8080/10k.html)
-			tlb1=$(awk '/^ *TLB:/ {for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i} END {print s + 0}' /proc/interrupts)
-			cal1=$(awk '/^ *CAL:/ {for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i} END {print s + 0}' /proc/interrupts)
+			tlb1=$(irq_sum TLB)
+			cal1=$(irq_sum CAL)
 			$APACHE -f $A/httpd.conf -k stop
 			sleep 1
 			rps=$(echo "$w" | awk '/Requests\/sec/ {print $2}')

@@ -179,12 +179,9 @@ static pid_t spin_on(int cpu)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		cpu_set_t set;
 		volatile unsigned long n = 0;
 
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set))
+		if (pin_to(cpu))
 			_exit(1);
 		for (;;)
 			n++;
@@ -216,13 +213,10 @@ static double tick_rate_busy(int cpu)
 
 TEST(tick_stops_when_busy)
 {
-	cpu_set_t set;
 	double iso, control;
 
 	/* Keep this process off both measured CPUs. */
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	ASSERT_EQ(0, pin_to(0));
 
 	control = tick_rate_busy(1);
 	iso = tick_rate_busy(ISOL_CPU);

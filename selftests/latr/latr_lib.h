@@ -66,15 +66,6 @@ static inline int latr_set_timeout_us(unsigned int us)
 	return xsel_write(LATR_SYSFS "/timeout_us", v);
 }
 
-static inline int pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 /*
  * Faults as data: a thread arms fault_armed, sigsetjmp()s into fault_jmp
  * and touches memory; SIGSEGV/SIGBUS jumps back instead of killing it.

@@ -8,6 +8,7 @@
 #define XSEL_H
 
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -151,6 +152,16 @@ static inline long long xsel_irq_count(const char *label, int cpu)
 	}
 	fclose(f);
 	return v;
+}
+
+/* Run the calling thread on @cpu only; 0 or -1 with errno. */
+static inline int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
 }
 
 /* Does the CPU list string @list ("0-2,5") contain @cpu? */
