@@ -245,7 +245,7 @@ static inline int xlane_dec_next(struct xlane_dec *d, struct xlane_chunk *c)
 		return -EBADMSG;
 	memcpy(&bcrc, d->buf + d->off + sizeof(ch) + ((len + 3u) & ~3u), 4);
 	if (xl_crc32(d->buf + d->off, sizeof(ch) + len,
-		     xlane_chunk_seed(d->pkt.seq, d->idx)) != xl_be32toh(bcrc))
+		     xlane_chunk_seed(d->pkt.seq, d->idx)) != (__u32)xl_be32toh(bcrc))
 		return -EBADMSG;
 	c->data = d->buf + d->off + sizeof(ch);
 	c->len = len;

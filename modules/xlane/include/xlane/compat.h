@@ -39,19 +39,27 @@ static inline __u32 xl_crc32_raw(__u32 crc, const void *p, size_t len)
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <endian.h>
 #include <linux/types.h>
 
 #define xl_load_acquire(p)	__atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define xl_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
 #define xl_read_once(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define xl_write_once(x, v)	__atomic_store_n(&(x), v, __ATOMIC_RELAXED)
-#define xl_htobe16(x)		((__be16)htobe16(x))
-#define xl_htobe32(x)		((__be32)htobe32(x))
-#define xl_htobe64(x)		((__be64)htobe64(x))
-#define xl_be16toh(x)		be16toh((__u16)(x))
-#define xl_be32toh(x)		be32toh((__u32)(x))
-#define xl_be64toh(x)		be64toh((__u64)(x))
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define xl_htobe16(x)		((__be16)__builtin_bswap16(x))
+#define xl_htobe32(x)		((__be32)__builtin_bswap32(x))
+#define xl_htobe64(x)		((__be64)__builtin_bswap64(x))
+#define xl_be16toh(x)		((__u16)__builtin_bswap16((__u16)(x)))
+#define xl_be32toh(x)		((__u32)__builtin_bswap32((__u32)(x)))
+#define xl_be64toh(x)		((__u64)__builtin_bswap64((__u64)(x)))
+#else
+#define xl_htobe16(x)		((__be16)(x))
+#define xl_htobe32(x)		((__be32)(x))
+#define xl_htobe64(x)		((__be64)(x))
+#define xl_be16toh(x)		((__u16)(x))
+#define xl_be32toh(x)		((__u32)(x))
+#define xl_be64toh(x)		((__u64)(x))
+#endif
 #define xl_div64(a, b)		((__u64)(a) / (__u64)(b))
 
 /* The same raw CRC-32 as the kernel's crc32_le(), bit by bit. */
