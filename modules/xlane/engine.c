@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlane lane engine: one kthread, bound to the isolated CPU, sends every
+ * lane's packet at its granted period.
+ *
+ * Each round picks the lane to serve next: among lanes already due the
+ * highest priority (sub-lane) wins, else the earliest deadline. If that
+ * deadline is further away than spin_us, the engine sleeps on an absolute
+ * hrtimer until spin_us before it, so the core idles (and, under
+ * emulation, gives its host thread back) between periods; the last
+ * spin_us it spins with interrupts masked, so the send starts at the
+ * deadline and not when an interrupt is done.
+ *
+ * Bounded work: one round sends at most one packet (at most loadsize
+ * bytes of chunks copied from the lane's R-X ring, with interrupts
+ * masked), then checks X-FD deadlines (at most XLANE_FD_MAX_PEERS entries
+ * per namespace). Messages beyond a lane's grant are dropped (policed)
+ * after interrupts are enabled again. The hand-off to the device
+ * (dev_queue_xmit()) runs with interrupts enabled, as it must.
+ *
+ * RCU: a round runs in one read-side section; cond_resched() between
+ * rounds reports the quiescent state a nohz_full CPU owes (no tick does
+ * it for us there).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/etherdevice.h>
+#include <linux/hrtimer.h>
+#include <linux/ip.h>
+#include <linux/kthread.h>
+#include <linux/pkt_sched.h>
+#include <linux/sched/isolation.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+
+#include "xlane.h"
+
+static struct task_struct *xl_engine;
+static int xl_cpu = -1;
+static u64 eng_loops, eng_late, cost_max, cost_sum, cost_n;
+
+int xl_engine_cpu(void)
+{
+	return xl_cpu;
+}
+
+void xl_engine_stats(u64 *loops, u64 *late, u64 *max, u64 *avg)
+{
+	u64 n = READ_ONCE(cost_n);
+
+	*loops = READ_ONCE(eng_loops);
+	*late = READ_ONCE(eng_late);
+	*max = READ_ONCE(cost_max);
+	*avg = n ? div64_u64(READ_ONCE(cost_sum), n) : 0;
+}
+
+/* Control path: a lane was added or changed; look at the schedule again. */
+void xl_engine_kick(void)
+{
+	if (xl_engine)
+		wake_up_process(xl_engine);
+}
+
+static bool xl_lane_has_work(struct xl_lane *l)
+{
+	if (l->kind == XL_LANE_FD)
+		return true;	/* fd.c decides at send time */
+	return xl_load_acquire(&l->rx.r->head) != l->rx.tail;
+}
+
+/* Fills the packet from the lane's R-X ring; returns chunks, *over if policed. */
+static u32 xl_fill_data(struct xl_lane *l, struct xlane_enc *enc, bool *over)
+{
+	u32 budget = READ_ONCE(l->loadsize), n = 0, len, type, wire;
+	const void *msg;
+
+	while ((msg = xlane_cons_peek(&l->rx, &len, &type))) {
+		wire = xlane_chunk_wire_len(len);
+		if (wire > READ_ONCE(l->loadsize)) {
+			/* a message larger than the grant never fits */
+			l->policed++;
+			*over = true;
+			xlane_cons_release(&l->rx);
+			continue;
+		}
+		if (wire > budget || xlane_enc_chunk(enc, XLANE_SVC_DATA, l->req.port, msg, len))
+			break;
+		xlane_cons_release(&l->rx);
+		budget -= wire;
+		l->msgs++;
+		n++;
+	}
+	return n;
+}
+
+/* What is left after a period's grant is spent is over the grant: drop it. */
+static void xl_police(struct xl_lane *l, bool *over)
+{
+	u32 len, type, i;
+
+	for (i = 0; i < l->rx.slots && xlane_cons_peek(&l->rx, &len, &type); i++) {
+		xlane_cons_release(&l->rx);
+		l->policed++;
+		*over = true;
+	}
+}
+
+static void xl_xmit(struct xl_lane *l, struct net_device *dev, struct sk_buff *skb)
+{
+	struct xl_net *xn = l->xn;
+	struct udphdr *uh;
+	struct iphdr *iph;
+	struct ethhdr *eth;
+	u32 len = skb->len;
+
+	uh = skb_push(skb, sizeof(*uh));
+	skb_reset_transport_header(skb);
+	uh->source = htons(xn->port);
+	uh->dest = htons(xn->port);
+	uh->len = htons(len + sizeof(*uh));
+	uh->check = 0;	/* the X-Lane header and chunks carry their own checks */
+
+	iph = skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tos = 0xb8;	/* DSCP EF */
+	iph->tot_len = htons(skb->len);
+	iph->id = 0;
+	iph->frag_off = htons(IP_DF);
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_UDP;
+	iph->saddr = xn->src_ip;
+	iph->daddr = l->req.ip;
+	ip_send_check(iph);
+
+	eth = skb_push(skb, ETH_HLEN);
+	skb_reset_mac_header(skb);
+	ether_addr_copy(eth->h_dest, l->dst_mac);
+	ether_addr_copy(eth->h_source, dev->dev_addr);
+	eth->h_proto = htons(ETH_P_IP);
+
+	skb->protocol = htons(ETH_P_IP);
+	skb->dev = dev;
+	skb->priority = TC_PRIO_INTERACTIVE;	/* band 0 of a default prio qdisc */
+	if (dev_queue_xmit(skb))
+		atomic64_inc(&xn->tx_errors);
+	else
+		atomic64_inc(&xn->tx_packets);
+}
+
+/* Serves lane @l, due at l->next_due (at most spin_us from now). */
+static void xl_lane_fire(struct xl_lane *l)
+{
+	struct xl_net *xn = l->xn;
+	struct net_device *dev = READ_ONCE(xn->dev);
+	u64 due = l->next_due, period = READ_ONCE(l->period_ns), t0, tx, now;
+	struct xlane_fd_beat beat;
+	struct xlane_enc enc;
+	struct sk_buff *skb = NULL;
+	unsigned long flags;
+	bool over = false;
+	u32 n = 0, len, hlen;
+
+	if (!dev)
+		return;
+	hlen = LL_RESERVED_SPACE(dev) + sizeof(struct iphdr) + sizeof(struct udphdr);
+	if (xl_lane_has_work(l)) {
+		skb = alloc_skb(hlen + XLANE_WIRE_MAX, GFP_ATOMIC | __GFP_NOWARN);
+		if (skb)
+			skb_reserve(skb, hlen);
+		else
+			atomic64_inc(&xn->tx_errors);
+	}
+
+	local_irq_save(flags);
+	while ((s64)(ktime_get_ns() - due) < 0)
+		cpu_relax();
+	t0 = ktime_get_ns();
+	if (skb) {
+		xlane_enc_begin(&enc, skb->data, XLANE_WIRE_MAX, xn->node_id, l->id, l->seq);
+		if (l->kind == XL_LANE_DATA)
+			n = xl_fill_data(l, &enc, &over);
+		else if (xl_fd_beat_payload(xn, &beat) &&
+			 !xlane_enc_chunk(&enc, XLANE_SVC_FD, 0, &beat, sizeof(beat)))
+			n = 1;
+	}
+	tx = ktime_get_ns();
+	len = n ? xlane_enc_finish(&enc, tx) : 0;
+	local_irq_restore(flags);
+
+	/* the next deadline: keep the phase unless a whole period was lost */
+	if (t0 - due > period) {
+		l->late++;
+		WRITE_ONCE(eng_late, eng_late + 1);
+		l->next_due = t0 + period;
+	} else {
+		l->next_due = due + period;
+	}
+
+	if (l->kind == XL_LANE_DATA)
+		xl_police(l, &over);
+	if (over && t0 - l->exceeded_at > NSEC_PER_SEC) {
+		l->exceeded_at = t0;
+		if (l->owner)
+			xl_event(l->owner, XLANE_EV_CHANGED, l->id, XLANE_REASON_BW_EXCEEDED,
+				 &l->res);
+	}
+
+	if (!n) {
+		kfree_skb(skb);
+		l->idle_periods++;
+		if (++l->idle_run == xl_unused_periods && (l->req.flags & XLANE_REQ_RECLAIM))
+			xl_reclaim_request(l);
+		return;
+	}
+	l->idle_run = 0;
+	l->seq++;
+	l->sent++;
+	skb_put(skb, len);
+	xl_xmit(l, dev, skb);
+
+	now = ktime_get_ns() - t0;
+	WRITE_ONCE(cost_sum, cost_sum + now);
+	WRITE_ONCE(cost_n, cost_n + 1);
+	if (now > cost_max)
+		WRITE_ONCE(cost_max, now);
+}
+
+/* Which of two lanes to serve first, at time @now. */
+static bool xl_before(struct xl_lane *a, struct xl_lane *b, u64 now)
+{
+	bool ad = a->next_due <= now, bd = b->next_due <= now;
+
+	if (ad != bd)
+		return ad;
+	if (ad && a->req.prio != b->req.prio)
+		return a->req.prio < b->req.prio;
+	return a->next_due < b->next_due;
+}
+
+static void xl_sleep_until(u64 t)
+{
+	ktime_t kt = ns_to_ktime(t);
+
+	set_current_state(TASK_INTERRUPTIBLE);
+	if (kthread_should_stop() || (s64)(t - ktime_get_ns()) <= 0) {
+		__set_current_state(TASK_RUNNING);
+		return;
+	}
+	schedule_hrtimeout_range(&kt, 0, HRTIMER_MODE_ABS);
+}
+
+static int xl_engine_fn(void *unused)
+{
+	while (!kthread_should_stop()) {
+		struct xl_lane *l, *best = NULL;
+		struct xl_net *xn;
+		u64 now = ktime_get_ns(), next = now + NSEC_PER_SEC, t;
+		bool fired = false;
+
+		rcu_read_lock();
+		list_for_each_entry_rcu(l, &xl_lanes, node) {
+			if (!READ_ONCE(l->xn->attached))
+				continue;
+			if (!best || xl_before(l, best, now))
+				best = l;
+		}
+		if (best && best->next_due <= now + xl_spin_ns) {
+			xl_lane_fire(best);
+			fired = true;
+		} else if (best) {
+			next = best->next_due;
+		}
+		now = ktime_get_ns();
+		list_for_each_entry_rcu(xn, &xl_nets, node) {
+			t = xl_fd_check(xn, now);
+			if (t && t < next)
+				next = t;
+		}
+		rcu_read_unlock();
+		WRITE_ONCE(eng_loops, eng_loops + 1);
+		cond_resched();
+		if (!fired)
+			xl_sleep_until(next > xl_spin_ns ? next - xl_spin_ns : next);
+	}
+	return 0;
+}
+
+static int xl_pick_cpu(int want)
+{
+	int c;
+
+	if (want >= 0)
+		return want < nr_cpu_ids && cpu_online(want) ? want : -EINVAL;
+	for_each_online_cpu(c)
+		if (!housekeeping_test_cpu(c, HK_TYPE_DOMAIN))
+			return c;
+	return cpumask_last(cpu_online_mask);
+}
+
+/**
+ * xl_engine_start() - start the lane engine.
+ * @want: the CPU, or -1 for the first isolated CPU (isolcpus=domain)
+ *
+ * The engine runs SCHED_FIFO; on an isolated CPU it is alone there.
+ */
+int xl_engine_start(int want)
+{
+	struct task_struct *t;
+	int c = xl_pick_cpu(want);
+
+	if (c < 0)
+		return c;
+	t = kthread_create(xl_engine_fn, NULL, "xlane/%d", c);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	kthread_bind(t, c);
+	sched_set_fifo(t);
+	xl_cpu = c;
+	xl_engine = t;
+	wake_up_process(t);
+	return 0;
+}
+
+void xl_engine_stop(void)
+{
+	if (xl_engine)
+		kthread_stop(xl_engine);
+	xl_engine = NULL;
+}
