@@ -22,7 +22,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.skel.h,$(BPF_SRCS))
 SELFTEST_SRCS := $(wildcard selftests/*/*.c)
 SELFTEST_BINS := $(patsubst selftests/%.c,$(B)/selftests/%,$(SELFTEST_SRCS))
-SELFTEST_HDRS := $(wildcard selftests/*/*.h)
+SELFTEST_HDRS := $(wildcard selftests/*/*.h modules/*/include/*/*.h)
 
 .PHONY: all help deps kernel kernel-debug libbpf bpftool modules bpf userspace \
 	selftests vm-run check check-debug demo clean distclean _bpf _selftests bench-latr \
@@ -122,9 +122,9 @@ _selftests: $(SELFTEST_BINS)
 $(B)/selftests/%: selftests/%.c $(SELFTEST_HDRS)
 	@mkdir -p $(@D)
 	@echo "[selftests] $*"
-	@gcc -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-clobbered -D_GNU_SOURCE \
+	@gcc -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-clobbered -Wno-sign-compare -D_GNU_SOURCE \
 		-I$(KSRC)/tools/testing/selftests -Iselftests/lib -I$(<D) \
-		-isystem $(KSRC)/usr/include -o $@ $< -lpthread
+		-Imodules/xlane/include -isystem $(KSRC)/usr/include -o $@ $< -lpthread
 
 # make vm-run CMD='cat /proc/cmdline'
 vm-run: all

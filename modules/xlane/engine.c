@@ -69,13 +69,18 @@ static bool xl_lane_has_work(struct xl_lane *l)
 	return xl_load_acquire(&l->rx.r->head) != l->rx.tail;
 }
 
-/* Fills the packet from the lane's R-X ring; returns chunks, *over if policed. */
-static u32 xl_fill_data(struct xl_lane *l, struct xlane_enc *enc, bool *over)
+/*
+ * Fills the packet from the lane's R-X ring; returns chunks, *over if
+ * policed. *queued is how far the producer had published when the period
+ * began: only those messages can be over this period's grant.
+ */
+static u32 xl_fill_data(struct xl_lane *l, struct xlane_enc *enc, bool *over, u64 *queued)
 {
 	u32 budget = READ_ONCE(l->loadsize), n = 0, len, type, wire;
 	const void *msg;
 
-	while ((msg = xlane_cons_peek(&l->rx, &len, &type))) {
+	*queued = xl_load_acquire(&l->rx.r->head);
+	while (l->rx.tail < *queued && (msg = xlane_cons_peek(&l->rx, &len, &type))) {
 		wire = xlane_chunk_wire_len(len);
 		if (wire > READ_ONCE(l->loadsize)) {
 			/* a message larger than the grant never fits */
@@ -94,12 +99,16 @@ static u32 xl_fill_data(struct xl_lane *l, struct xlane_enc *enc, bool *over)
 	return n;
 }
 
-/* What is left after a period's grant is spent is over the grant: drop it. */
-static void xl_police(struct xl_lane *l, bool *over)
+/*
+ * What was queued at the start of the period and did not fit its grant is
+ * over the grant: drop it. Messages published since wait for the next one.
+ */
+static void xl_police(struct xl_lane *l, bool *over, u64 queued)
 {
 	u32 len, type, i;
 
-	for (i = 0; i < l->rx.slots && xlane_cons_peek(&l->rx, &len, &type); i++) {
+	for (i = 0; i < l->rx.slots && l->rx.tail < queued &&
+	     xlane_cons_peek(&l->rx, &len, &type); i++) {
 		xlane_cons_release(&l->rx);
 		l->policed++;
 		*over = true;
@@ -161,6 +170,7 @@ static void xl_lane_fire(struct xl_lane *l)
 	struct sk_buff *skb = NULL;
 	unsigned long flags;
 	bool over = false;
+	u64 queued = 0;
 	u32 n = 0, len, hlen;
 
 	if (!dev)
@@ -181,7 +191,7 @@ static void xl_lane_fire(struct xl_lane *l)
 	if (skb) {
 		xlane_enc_begin(&enc, skb->data, XLANE_WIRE_MAX, xn->node_id, l->id, l->seq);
 		if (l->kind == XL_LANE_DATA)
-			n = xl_fill_data(l, &enc, &over);
+			n = xl_fill_data(l, &enc, &over, &queued);
 		else if (xl_fd_beat_payload(xn, &beat) &&
 			 !xlane_enc_chunk(&enc, XLANE_SVC_FD, 0, &beat, sizeof(beat)))
 			n = 1;
@@ -199,8 +209,8 @@ static void xl_lane_fire(struct xl_lane *l)
 		l->next_due = due + period;
 	}
 
-	if (l->kind == XL_LANE_DATA)
-		xl_police(l, &over);
+	if (l->kind == XL_LANE_DATA && skb)
+		xl_police(l, &over, queued);
 	if (over && t0 - l->exceeded_at > NSEC_PER_SEC) {
 		l->exceeded_at = t0;
 		if (l->owner)

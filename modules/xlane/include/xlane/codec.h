@@ -5,9 +5,9 @@
  *   struct xlane_wire_hdr   (40 bytes, CRC-32 over itself with crc = 0)
  *   chunk 0 .. nchunks-1:   struct xlane_wire_chunk (8 bytes)
  *                           data (len bytes, zero-padded to 4)
- *                           __be32 CRC-32 over chunk header and data,
- *                           seeded with the packet's sequence number and
- *                           the chunk's index
+ *                           __be32 CRC-32 over chunk header, data and
+ *                           padding, seeded with the packet's sequence
+ *                           number and the chunk's index
  *
  * Several small messages share one packet (the paper's chunks, §4.1); each
  * chunk carries its own check, so a flipped bit costs the chunks it hits,
@@ -130,7 +130,9 @@ static inline int xlane_enc_chunk(struct xlane_enc *e, __u8 service, __u16 port,
 
 	if (len > 0xffffu)
 		return -EINVAL;
-	if (len > xlane_enc_room(e))
+	/* Even an empty chunk needs room (xlane_enc_room() may say 0). */
+	if (e->nchunks >= XLANE_WIRE_MAX_CHUNKS ||
+	    xlane_chunk_wire_len(len) > e->cap - e->off)
 		return -ENOSPC;
 	ch.len = xl_htobe16((__u16)len);
 	ch.service = service;
@@ -141,7 +143,7 @@ static inline int xlane_enc_chunk(struct xlane_enc *e, __u8 service, __u16 port,
 	if (len)
 		memcpy(p + sizeof(ch), data, len);
 	memset(p + sizeof(ch) + len, 0, pad);
-	crc = xl_crc32(p, sizeof(ch) + len, xlane_chunk_seed(e->seq, e->nchunks));
+	crc = xl_crc32(p, sizeof(ch) + len + pad, xlane_chunk_seed(e->seq, e->nchunks));
 	bcrc = xl_htobe32(crc);
 	memcpy(p + sizeof(ch) + len + pad, &bcrc, 4);
 	e->off += xlane_chunk_wire_len(len);
@@ -225,13 +227,14 @@ static inline int xlane_dec_begin(struct xlane_dec *d, const void *buf, __u32 le
 
 /*
  * The next chunk: 1 with *c filled (c->data points into the packet), 0 at
- * the end, -EBADMSG when a chunk runs past the packet or fails its check;
+ * the end, -EBADMSG when a chunk runs past the packet, fails its check or
+ * has non-zero padding;
  * decoding stops there (later chunks cannot be located safely).
  */
 static inline int xlane_dec_next(struct xlane_dec *d, struct xlane_chunk *c)
 {
 	struct xlane_wire_chunk ch;
-	__u32 len, wire;
+	__u32 len, wire, i;
 	__be32 bcrc;
 
 	if (d->idx >= d->pkt.nchunks)
@@ -244,9 +247,13 @@ static inline int xlane_dec_next(struct xlane_dec *d, struct xlane_chunk *c)
 	if (wire > d->end - d->off)
 		return -EBADMSG;
 	memcpy(&bcrc, d->buf + d->off + sizeof(ch) + ((len + 3u) & ~3u), 4);
-	if (xl_crc32(d->buf + d->off, sizeof(ch) + len,
+	if (xl_crc32(d->buf + d->off, wire - 4u,
 		     xlane_chunk_seed(d->pkt.seq, d->idx)) != (__u32)xl_be32toh(bcrc))
 		return -EBADMSG;
+	/* The check does not cover the padding: it must be zero as sent. */
+	for (i = len; i < ((len + 3u) & ~3u); i++)
+		if (d->buf[d->off + sizeof(ch) + i])
+			return -EBADMSG;
 	c->data = d->buf + d->off + sizeof(ch);
 	c->len = len;
 	c->service = ch.service;
