@@ -39,20 +39,44 @@
 static struct task_struct *xl_engine;
 static int xl_cpu = -1;
 static u64 eng_loops, eng_late, cost_max, cost_sum, cost_n;
+static u64 eng_stalls, eng_stolen, eng_max_stall;
+
+static unsigned int stall_us = 1000;
+module_param(stall_us, uint, 0444);
+MODULE_PARM_DESC(stall_us, "a round starting this much later than planned counts as a stall");
 
 int xl_engine_cpu(void)
 {
 	return xl_cpu;
 }
 
-void xl_engine_stats(u64 *loops, u64 *late, u64 *max, u64 *avg)
+void xl_engine_stats(struct xlane_info *in)
 {
 	u64 n = READ_ONCE(cost_n);
 
-	*loops = READ_ONCE(eng_loops);
-	*late = READ_ONCE(eng_late);
-	*max = READ_ONCE(cost_max);
-	*avg = n ? div64_u64(READ_ONCE(cost_sum), n) : 0;
+	in->engine_loops = READ_ONCE(eng_loops);
+	in->engine_late = READ_ONCE(eng_late);
+	in->tx_cost_max_ns = READ_ONCE(cost_max);
+	in->tx_cost_avg_ns = n ? div64_u64(READ_ONCE(cost_sum), n) : 0;
+	in->engine_stalls = READ_ONCE(eng_stalls);
+	in->engine_stolen_ns = READ_ONCE(eng_stolen);
+	in->engine_max_stall_ns = READ_ONCE(eng_max_stall);
+}
+
+/**
+ * xl_engine_stolen() - time the engine's core was taken from it.
+ *
+ * The sum of the delays, beyond stall_us, with which engine rounds began
+ * after they were due. X-FD does not count such time against a peer: a
+ * detector that was not running cannot have heard a heartbeat (and, as
+ * the receive path of lane traffic runs on the sending engine's core in
+ * the test topology, no heartbeat was sent either).
+ *
+ * Return: nanoseconds, monotonic.
+ */
+u64 xl_engine_stolen(void)
+{
+	return READ_ONCE(eng_stolen);
 }
 
 /* Control path: a lane was added or changed; look at the schedule again. */
@@ -262,13 +286,33 @@ static void xl_sleep_until(u64 t)
 	schedule_hrtimeout_range(&kt, 0, HRTIMER_MODE_ABS);
 }
 
+/* A round that began, or ran, later than it could have: count the stall. */
+static void xl_account_stall(u64 expected, u64 now)
+{
+	u64 t;
+
+	if (now <= expected + (u64)stall_us * NSEC_PER_USEC)
+		return;
+	t = now - expected;
+	WRITE_ONCE(eng_stalls, eng_stalls + 1);
+	WRITE_ONCE(eng_stolen, eng_stolen + t);
+	if (t > eng_max_stall)
+		WRITE_ONCE(eng_max_stall, t);
+}
+
 static int xl_engine_fn(void *unused)
 {
+	u64 planned = ktime_get_ns();
+
 	while (!kthread_should_stop()) {
 		struct xl_lane *l, *best = NULL;
 		struct xl_net *xn;
 		u64 now = ktime_get_ns(), next = now + NSEC_PER_SEC, t;
 		bool fired = false;
+
+		u64 start = now;
+
+		xl_account_stall(planned, now);
 
 		rcu_read_lock();
 		list_for_each_entry_rcu(l, &xl_lanes, node) {
@@ -278,12 +322,15 @@ static int xl_engine_fn(void *unused)
 				best = l;
 		}
 		if (best && best->next_due <= now + xl_spin_ns) {
+			start = max(now, best->next_due);
 			xl_lane_fire(best);
 			fired = true;
 		} else if (best) {
 			next = best->next_due;
 		}
 		now = ktime_get_ns();
+		/* a round is microseconds of work: more was taken from us */
+		xl_account_stall(start, now);
 		list_for_each_entry_rcu(xn, &xl_nets, node) {
 			t = xl_fd_check(xn, now);
 			if (t && t < next)
@@ -292,8 +339,11 @@ static int xl_engine_fn(void *unused)
 		rcu_read_unlock();
 		WRITE_ONCE(eng_loops, eng_loops + 1);
 		cond_resched();
-		if (!fired)
-			xl_sleep_until(next > xl_spin_ns ? next - xl_spin_ns : next);
+		planned = ktime_get_ns();
+		if (!fired && next > planned + xl_spin_ns) {
+			planned = next - xl_spin_ns;
+			xl_sleep_until(planned);
+		}
 	}
 	return 0;
 }

@@ -10,7 +10,9 @@
  * path and record it in the alive table, which any process of the
  * namespace maps read-only. The engine suspects a peer whose last
  * heartbeat is older than T + L and reports, in the owner's X-R event
- * ring, when a peer joins, is suspected, or recovers.
+ * ring, when a peer joins, is suspected, or recovers. Time the engine's
+ * own core was taken from it (xl_engine_stolen()) does not count as a
+ * peer's silence.
  *
  * Who writes what in the table: the receive path appends peers (under
  * peer_lock, publishing npeers with a release store after the entry is
@@ -204,12 +206,13 @@ void xl_fd_rx(struct xl_net *xn, const struct xlane_pkt *pkt, __be32 saddr,
 	WRITE_ONCE(p->last_latency_ns, lat);
 	if (lat > p->max_latency_ns)
 		WRITE_ONCE(p->max_latency_ns, lat);
+	WRITE_ONCE(fd->stolen_at[p - fd->tab->peers], xl_engine_stolen());
 	WRITE_ONCE(p->last_alive_ns, rx_ns);
 	WRITE_ONCE(fd->tab->beats_rx, fd->tab->beats_rx + 1);
 }
 
 static void xl_fd_event(struct xl_fd *fd, struct xlane_fd_peer *p, u32 type,
-			u64 now, u64 alive)
+			u64 now, u64 alive, u64 credit)
 {
 	struct xlane_fd_event *ev = xlane_prod_reserve(&fd->events, sizeof(*ev));
 
@@ -221,7 +224,7 @@ static void xl_fd_event(struct xl_fd *fd, struct xlane_fd_peer *p, u32 type,
 	ev->node = p->node;
 	ev->ip = p->ip;
 	ev->type = type;
-	ev->rsvd = 0;
+	ev->credit_us = min_t(u64, div_u64(credit, NSEC_PER_USEC), U32_MAX);
 	xlane_prod_commit(&fd->events, sizeof(*ev), XLANE_MSG_FD_EVENT);
 }
 
@@ -237,7 +240,7 @@ u64 xl_fd_check(struct xl_net *xn, u64 now)
 {
 	struct xl_fd *fd = &xn->fd;
 	struct xlane_fd_table *tab = fd->tab;
-	u64 next = 0, alive, deadline;
+	u64 next = 0, alive, deadline, credit, stolen = xl_engine_stolen();
 	u32 i, n;
 
 	if (!smp_load_acquire(&fd->active))
@@ -250,22 +253,24 @@ u64 xl_fd_check(struct xl_net *xn, u64 now)
 		alive = READ_ONCE(p->last_alive_ns);
 		if (!alive)
 			continue;
-		deadline = alive + fd->period_ns + fd->threshold_ns;
+		/* silence counts only while the engine could listen */
+		credit = stolen - READ_ONCE(fd->stolen_at[i]);
+		deadline = alive + fd->period_ns + fd->threshold_ns + credit;
 		if (!st) {
-			xl_fd_event(fd, p, XLANE_FD_JOINED, now, alive);
+			xl_fd_event(fd, p, XLANE_FD_JOINED, now, alive, credit);
 			st = XLANE_FD_JOINED;
 		}
 		if (st != XLANE_FD_SUSPECTED && now > deadline) {
 			WRITE_ONCE(p->suspicions, p->suspicions + 1);
 			WRITE_ONCE(tab->suspicions, tab->suspicions + 1);
-			xl_fd_event(fd, p, XLANE_FD_SUSPECTED, now, alive);
+			xl_fd_event(fd, p, XLANE_FD_SUSPECTED, now, alive, credit);
 			continue;
 		}
 		if (st == XLANE_FD_SUSPECTED) {
 			if (now > deadline)
 				continue;
 			WRITE_ONCE(tab->recoveries, tab->recoveries + 1);
-			xl_fd_event(fd, p, XLANE_FD_RECOVERED, now, alive);
+			xl_fd_event(fd, p, XLANE_FD_RECOVERED, now, alive, credit);
 		}
 		if (!next || deadline + 1 < next)
 			next = deadline + 1;

@@ -756,8 +756,7 @@ static void xl_info(struct xl_net *xn, struct xlane_info *in)
 	in->rx_bad = atomic64_read(&xn->rx_bad);
 	in->rx_foreign = atomic64_read(&xn->rx_foreign);
 	in->rx_ring_full = atomic64_read(&xn->rx_ring_full);
-	xl_engine_stats(&in->engine_loops, &in->engine_late, &in->tx_cost_max_ns,
-			&in->tx_cost_avg_ns);
+	xl_engine_stats(in);
 }
 
 static long xl_ioc_lanes(struct xl_session *s, void __user *uarg)

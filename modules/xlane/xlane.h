@@ -57,6 +57,7 @@ struct xl_fd {
 	u64 last_counter;
 	u64 period_ns;
 	u64 threshold_ns;
+	u64 stolen_at[XLANE_FD_MAX_PEERS];	/* xl_engine_stolen() at the last beat */
 	struct xlane_prod events;	/* X-R ring in the owner's area */
 	spinlock_t peer_lock;		/* receive path: adding peers */
 };
@@ -150,7 +151,8 @@ int xl_engine_start(int cpu);
 void xl_engine_stop(void);
 void xl_engine_kick(void);
 int xl_engine_cpu(void);
-void xl_engine_stats(u64 *loops, u64 *late, u64 *cost_max, u64 *cost_avg);
+void xl_engine_stats(struct xlane_info *in);
+u64 xl_engine_stolen(void);
 
 /* rx.c */
 int xl_rx_register(void);

@@ -131,7 +131,7 @@ struct xlane_fd_event {
 	__u32 node;
 	__be32 ip;
 	__u32 type;		/* XLANE_FD_* */
-	__u32 rsvd;
+	__u32 credit_us;	/* engine stall time not counted as silence */
 };
 
 #define XLANE_MSG_FD_EVENT	2
@@ -213,7 +213,12 @@ struct xlane_info {
 	__u64 tx_cost_max_ns;	/* longest build + hand-off of one packet */
 	__u64 tx_cost_avg_ns;
 	__u64 bw_used_ppm;	/* granted share of the link */
-	__u64 rsvd2[4];
+	__u64 engine_stalls;	/* rounds that began > stall_us late: the core was
+				 * taken from the engine (under emulation: the
+				 * host descheduled the vCPU) */
+	__u64 engine_stolen_ns;	/* time lost in those stalls */
+	__u64 engine_max_stall_ns;
+	__u64 rsvd2;
 };
 
 /* XLANE_IOC_LANES: up to `count` lanes into `lanes` (user pointer). */
