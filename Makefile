@@ -61,6 +61,8 @@ kernel-debug: deps
 check-debug: kernel-debug all
 	@for m in $(MODULES); do \
 		mkdir -p $(B)/modules-debug/$$m && cp modules/$$m/*.c modules/$$m/Kbuild $(B)/modules-debug/$$m/ && \
+		{ [ ! -d modules/$$m/include ] || cp -r modules/$$m/include $(B)/modules-debug/$$m/; } && \
+		{ cp modules/$$m/*.h $(B)/modules-debug/$$m/ 2>/dev/null || true; } && \
 		$(MAKE) -s -C $(B)/linux-debug M=$(B)/modules-debug/$$m CC="$(CCACHE_CC)" -j$(JOBS) modules || exit 1; \
 	done
 	@CHECK_HOST=0 CHECK_NAME=debug VM_TIMEOUT=3600 \
@@ -143,7 +145,7 @@ bench-latr: all
 checkpatch: kernel
 	@cd $(KSRC) && PATH=/usr/bin:$$PATH scripts/checkpatch.pl --strict -q \
 		$(addprefix $(ROOT)/patches/,$(shell grep -v '^\#' patches/series | xargs))
-	@cd $(KSRC) && for f in $(filter-out %.mod.c,$(wildcard modules/*/*.c modules/*/*.h)); do \
+	@cd $(KSRC) && for f in $(filter-out %.mod.c,$(wildcard modules/*/*.c modules/*/*.h modules/*/include/*/*.h)); do \
 		PATH=/usr/bin:$$PATH scripts/checkpatch.pl --strict -q --no-tree -f $(ROOT)/$$f || exit 1; \
 	done
 	@echo "checkpatch: clean"

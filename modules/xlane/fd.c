@@ -136,6 +136,7 @@ bool xl_fd_beat_payload(struct xl_net *xn, struct xlane_fd_beat *beat)
 	struct xl_fd *fd = &xn->fd;
 	u64 c;
 
+	/* pairs with the release in xl_fd_start(): the fields are set */
 	if (!smp_load_acquire(&fd->active))
 		return false;
 	c = READ_ONCE(*fd->counter);
@@ -155,6 +156,7 @@ static struct xlane_fd_peer *xl_fd_peer(struct xl_fd *fd, u32 node, __be32 ip)
 {
 	struct xlane_fd_table *tab = fd->tab;
 	struct xlane_fd_peer *p;
+	/* pairs with the release below: entries below npeers are initialised */
 	u32 i, n = smp_load_acquire(&tab->npeers);
 
 	for (i = 0; i < n; i++)
@@ -173,6 +175,7 @@ static struct xlane_fd_peer *xl_fd_peer(struct xl_fd *fd, u32 node, __be32 ip)
 		memset(p, 0, sizeof(*p));
 		p->node = node;
 		p->ip = ip;
+		/* publish the initialised entry to lock-free readers */
 		smp_store_release(&tab->npeers, n + 1);
 	}
 	spin_unlock(&fd->peer_lock);
@@ -188,6 +191,7 @@ void xl_fd_rx(struct xl_net *xn, const struct xlane_pkt *pkt, __be32 saddr,
 	struct xlane_fd_peer *p;
 	u64 lat;
 
+	/* pairs with the release in xl_fd_start() */
 	if (!smp_load_acquire(&fd->active))
 		return;
 	if (len < sizeof(beat)) {
@@ -243,8 +247,10 @@ u64 xl_fd_check(struct xl_net *xn, u64 now)
 	u64 next = 0, alive, deadline, credit, stolen = xl_engine_stolen();
 	u32 i, n;
 
+	/* pairs with the release in xl_fd_start() */
 	if (!smp_load_acquire(&fd->active))
 		return 0;
+	/* pairs with the release in xl_fd_peer() */
 	n = smp_load_acquire(&tab->npeers);
 	for (i = 0; i < n; i++) {
 		struct xlane_fd_peer *p = &tab->peers[i];

@@ -48,6 +48,7 @@ MODULE_PARM_DESC(tx_ns, "default engine cost per packet for the model (calibrate
 
 #define XL_MAX_LANES	64	/* per namespace */
 
+/* serialises every configuration change (see xlane.h) */
 DEFINE_MUTEX(xl_lock);
 LIST_HEAD(xl_lanes);
 LIST_HEAD(xl_nets);
@@ -262,7 +263,7 @@ static int xl_resolve(struct net_device *dev, __be32 ip, u8 *mac)
 			break;
 		}
 		neigh_event_send(n, NULL);
-		msleep(10);
+		usleep_range(10000, 20000);
 	}
 	neigh_release(n);
 	return err;

@@ -129,7 +129,7 @@ struct xl_session {
 	size_t area_size;
 	size_t area_used;
 	struct list_head lanes;
-	spinlock_t ev_lock;
+	spinlock_t ev_lock;		/* ev[], ev_head, ev_tail, ev_lost */
 	struct xlane_event ev[XL_EVENTS];
 	unsigned int ev_head, ev_tail;
 	u64 ev_lost;

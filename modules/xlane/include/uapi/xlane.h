@@ -32,7 +32,7 @@
 
 #define XLANE_DEV_NAME		"xlane"
 #define XLANE_DEFAULT_PORT	7400
-#define XLANE_AREA_SIZE		(1u << 20)
+#define XLANE_AREA_SIZE		0x100000u
 #define XLANE_AREA_MAX		(64u << 20)
 #define XLANE_MMAP_FD_TABLE	0x40000000ull
 #define XLANE_UNBOUNDED		(-1)
@@ -213,9 +213,10 @@ struct xlane_info {
 	__u64 tx_cost_max_ns;	/* longest build + hand-off of one packet */
 	__u64 tx_cost_avg_ns;
 	__u64 bw_used_ppm;	/* granted share of the link */
-	__u64 engine_stalls;	/* rounds that began > stall_us late: the core was
-				 * taken from the engine (under emulation: the
-				 * host descheduled the vCPU) */
+	/* rounds that began or ran > stall_us late: the core was taken
+	 * from the engine (under emulation: the host held the vCPU)
+	 */
+	__u64 engine_stalls;
 	__u64 engine_stolen_ns;	/* time lost in those stalls */
 	__u64 engine_max_stall_ns;
 	__u64 rsvd2;

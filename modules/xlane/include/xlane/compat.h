@@ -17,7 +17,9 @@
 #include <asm/barrier.h>
 #include <asm/byteorder.h>
 
+/* ring.h documents what each acquire pairs with */
 #define xl_load_acquire(p)	smp_load_acquire(p)
+/* ring.h documents what each release pairs with */
 #define xl_store_release(p, v)	smp_store_release(p, v)
 #define xl_read_once(x)		READ_ONCE(x)
 #define xl_write_once(x, v)	WRITE_ONCE(x, v)

@@ -29,7 +29,7 @@
 
 #define XLANE_RING_MAGIC	0x58524e47u	/* "XRNG" */
 #define XLANE_RING_HDR		192u
-#define XLANE_RING_MAX_SLOTS	(1u << 20)
+#define XLANE_RING_MAX_SLOTS	0x100000u
 
 struct xlane_ring {
 	__u32 magic;
