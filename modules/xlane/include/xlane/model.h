@@ -154,7 +154,8 @@ static inline int xlane_model_grants(const struct xlane_path *p,
 			eng += p->tx_ns;
 		g[i].loadsize = d[i].loadsize;
 		g[i].period_us = d[i].period_us;
-		g[i].min_latency_ns = (__s64)(p->tx_ns + p->rx_ns + (__u64)p->links *
+		g[i].min_latency_ns = (__s64)((__u64)p->tx_ns + p->rx_ns +
+					      (__u64)p->links *
 					      (p->hop_ns + xlane_ser_ns(p, frame)));
 		g[i].max_jitter_ns = (__s64)(eng + (__u64)p->links *
 					     (p->hop_jitter_ns + xlane_ser_ns(p, p->mtu) + queue));
