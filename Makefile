@@ -25,7 +25,7 @@ SELFTEST_BINS := $(patsubst selftests/%.c,$(B)/selftests/%,$(SELFTEST_SRCS))
 SELFTEST_HDRS := $(wildcard selftests/*/*.h modules/*/include/*/*.h)
 
 .PHONY: all help deps kernel kernel-debug libbpf bpftool modules bpf userspace \
-	selftests vm-run check check-debug demo clean distclean _bpf _selftests bench-latr \
+	selftests vm-run check check-debug demo clean distclean _bpf _selftests bench-latr bench-xlane \
 	checkpatch
 
 all: kernel modules bpf userspace selftests
@@ -44,6 +44,7 @@ help:
 	@echo "make kernel-debug  the same kernel with lockdep + KASAN (build/linux-debug)"
 	@echo "make check-debug the LATR kselftests on that kernel (T=... to choose)"
 	@echo "make bench-latr  stock vs LATR in one boot: munmap, Apache, overhead"
+	@echo "make bench-xlane X-Lane vs UDP and busy-poll UDP, idle and stressed; X-FD accuracy"
 	@echo "make checkpatch  checkpatch.pl --strict on patches/ and modules/"
 
 deps:
@@ -140,6 +141,9 @@ demo: all
 
 bench-latr: all
 	@scripts/bench-latr.sh
+
+bench-xlane: all
+	@scripts/bench-xlane.sh
 
 # Debian's python3 has the modules spdxcheck.py wants (python3-ply, -git).
 checkpatch: kernel

@@ -1,0 +1,358 @@
+#!/bin/bash
+# Runs in the guest for `make bench-xlane` (scripts/bench-xlane.sh boots the
+# VM): X-Lane's timings against the regular network stack (paper 000, section
+# 6.2 / Table 2) and the X-FD failure detector (section 6.4 / Fig. 7), all in
+# one boot, on the namespace topology of scripts/xlane-topo.sh (hosts xl1..xlN
+# behind a strict-priority switch; the lane engine on isolated CPU 3).
+#
+#   guest-bench-xlane.sh RAWDIR
+#
+# Writes RAWDIR/runs.jsonl (one JSON object per run, "kind": meta | lat | fd)
+# and the tools' own outputs next to it; scripts/bench-xlane-summary.py turns
+# them into build/results/xlane.json, a table and plots.
+#
+# Steps (each fails loudly, naming what broke):
+#   1. topology up (XLANE_TOPO_RATE shapes the switch ports so that cross
+#      traffic queues), insmod modules/xlane/xlane.ko, `xlanectl -n xlK
+#      attach dev eth0` for every host (xlanectl -n, not `ip netns exec`:
+#      the pins must land in the bpffs of this mount namespace, and in the
+#      guest /proc/1 is the initramfs, outside the chroot);
+#   2. latency: for each load in {idle, stress} and each mode in {xlane, udp,
+#      busypoll}: `xlane-lat MODE --ns-send xl1 --ns-recv xl2 --count
+#      BENCH_MSGS --period-us BENCH_PERIOD_US --json FILE`; stress is
+#      `xlane-topo.sh cross start` (iperf3 TCP+UDP on the lane's links and
+#      stress-ng, all on the housekeeping CPUs 0-2);
+#   3. X-FD accuracy: `xlanectl -n xlK fd start group G period T threshold L
+#      --for S --json` in every host at once, S long enough for BENCH_FD_BEATS
+#      heartbeats sent in total; every SUSPECTED event is a false suspicion;
+#   4. X-FD detection, for each threshold L of BENCH_FD_THRESHOLDS_US, each
+#      failure kind of BENCH_FD_FAIL, BENCH_FD_REPS times: all hosts alive
+#      for BENCH_FD_ALIVE_S, then one host's application fails:
+#        stall  its liveness counter stops for BENCH_FD_DOWN_S (xlanectl fd
+#               start --stall-after/--stall-for: the process lives on, the
+#               counter its heartbeats carry does not move);
+#        kill   SIGKILL of its `xlanectl fd start` (the session closes, its
+#               heartbeats stop: a crash);
+#        stop   SIGSTOP, SIGCONT BENCH_FD_DOWN_S later (the whole process
+#               hangs, liveness thread included);
+#      the other hosts' SUSPECTED events give the time from the failed
+#      host's last heartbeat to the suspicion; any other suspicion in the
+#      all-alive part of a run counts against the accuracy at that L.
+#   Heartbeats received are counted from each host's alive table: `xlanectl
+#   fd status --json` 2 s into a run and the table of the final "stopped"
+#   line; the difference covers the window in which suspicions are counted.
+#
+# Environment (defaults in brackets):
+#   BENCH_MSGS [1000000]         messages per latency run
+#   BENCH_PERIOD_US [100]        message period of the latency runs
+#   BENCH_MODES [xlane udp busypoll], BENCH_LOADS [idle stress]
+#   BENCH_HOSTS [3]              hosts in the topology (>= 3)
+#   BENCH_WARMUP_S [5]           cross traffic runs this long before measuring
+#   BENCH_LAT [1]                0 skips the latency runs (step 2)
+#   BENCH_FD [1]                 0 skips X-FD (steps 3 and 4)
+#   BENCH_FD_GROUP [239.1.1.1], BENCH_FD_PERIOD_US [1000] (T)
+#   BENCH_FD_THRESHOLD_US [1000] L of the long accuracy run
+#   BENCH_FD_BEATS [1000000]     heartbeats sent (all hosts) in that run
+#   BENCH_FD_THRESHOLDS_US [50 100 200 500 1000 2000]   L of step 4
+#   BENCH_FD_REPS [2], BENCH_FD_ALIVE_S [10], BENCH_FD_DOWN_S [3]
+#   BENCH_FD_FAIL [stall kill]   failure kinds of step 4: stall, kill, stop
+#   BENCH_FD_LOAD [stress]       idle | stress: load during steps 3 and 4
+#   XLANE_TOPO_RATE [50mbit]     switch port rate ('' for none); the other
+#                                XLANE_TOPO_* / XLANE_CROSS_* of xlane-topo.sh
+#                                pass through
+#   XLANE_PARAMS                 insmod parameters of xlane.ko
+#   XLANE_ATTACH_ARGS            extra words for `xlanectl attach dev eth0`
+#   XLANE_LAT_ARGS               extra words for every xlane-lat run
+#   XLANECTL, XLANE_LAT, XLANE_KO  other binaries / module than the build's
+set -Eeuo pipefail
+trap 'printf "guest-bench-xlane: failed at line %s: %s\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RAW=${1:?usage: guest-bench-xlane.sh RAWDIR}
+TOPO=$ROOT/scripts/xlane-topo.sh
+XLANECTL=${XLANECTL:-$ROOT/build/userspace/bin/xlanectl}
+XLAT=${XLANE_LAT:-$ROOT/build/userspace/bin/xlane-lat}
+KO=${XLANE_KO:-$ROOT/modules/xlane/xlane.ko}
+
+MSGS=${BENCH_MSGS:-1000000}
+PERIOD=${BENCH_PERIOD_US:-100}
+MODES=${BENCH_MODES:-xlane udp busypoll}
+LOADS=${BENCH_LOADS:-idle stress}
+HOSTS=${BENCH_HOSTS:-3}
+WARMUP=${BENCH_WARMUP_S:-5}
+FD_GROUP=${BENCH_FD_GROUP:-239.1.1.1}
+FD_T=${BENCH_FD_PERIOD_US:-1000}
+FD_L=${BENCH_FD_THRESHOLD_US:-1000}
+FD_BEATS=${BENCH_FD_BEATS:-1000000}
+FD_LS=${BENCH_FD_THRESHOLDS_US:-50 100 200 500 1000 2000}
+FD_REPS=${BENCH_FD_REPS:-2}
+FD_ALIVE=${BENCH_FD_ALIVE_S:-10}
+FD_DOWN=${BENCH_FD_DOWN_S:-3}
+FD_FAIL=${BENCH_FD_FAIL:-stall kill}
+FD_LOAD=${BENCH_FD_LOAD:-stress}
+export XLANE_TOPO_RATE=${XLANE_TOPO_RATE-50mbit}
+RUNS=$RAW/runs.jsonl
+
+die() {
+	printf 'guest-bench-xlane: %s\n' "$*" >&2
+	exit 1
+}
+step() { printf '\n== %s\n' "$*"; }
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+
+# CLOCK_BOOTTIME in ns (10 ms resolution), without a fork; in the guest it
+# equals CLOCK_MONOTONIC (no suspend), the clock of the engine's events.
+now_ns() {
+	local up _
+	read -r up _ </proc/uptime
+	echo "${up/./}0000000"
+}
+
+# Send a signal and print CLOCK_MONOTONIC (ns) just before sending it.
+signal_at() { # pid SIGNAME
+	python3 -c 'import os, signal, sys, time
+t = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+os.kill(int(sys.argv[1]), getattr(signal, sys.argv[2]))
+print(t)' "$1" "SIG$2"
+}
+
+# Class 1:1 (band 0) and 1:2 (band 1) packets of a port: "b0 b1"
+band_pkts() { # ns dev
+	tc -n "$1" -s class show dev "$2" | awk '
+		$1 == "class" && $2 == "prio" { c = $3 }
+		$1 == "Sent" && (c == "1:1" || c == "1:2") { p[c] = $4; c = "" }
+		END { printf "%d %d\n", p["1:1"], p["1:2"] }'
+}
+
+# ------------------------------------------------------------- checks
+for v in MSGS PERIOD HOSTS WARMUP FD_T FD_L FD_BEATS FD_REPS FD_ALIVE FD_DOWN; do
+	is_uint "${!v}" || die "$v must be a non-negative integer, not '${!v}'"
+done
+if [ "$MSGS" -eq 0 ] || [ "$PERIOD" -eq 0 ] || [ "$FD_T" -eq 0 ]; then
+	die "BENCH_MSGS, BENCH_PERIOD_US and BENCH_FD_PERIOD_US must be > 0"
+fi
+for L in $FD_LS; do
+	is_uint "$L" || die "BENCH_FD_THRESHOLDS_US: '$L' is not a number of µs"
+done
+for f in $FD_FAIL; do
+	case $f in stall | kill | stop) ;; *) die "BENCH_FD_FAIL: '$f' is not stall, kill or stop" ;; esac
+done
+case $FD_LOAD in idle | stress) ;; *) die "BENCH_FD_LOAD must be idle or stress" ;; esac
+for l in $LOADS; do
+	case $l in idle | stress) ;; *) die "BENCH_LOADS: unknown load '$l'" ;; esac
+done
+[ -f "$KO" ] || die "$KO missing: run 'make modules'"
+[ -x "$XLANECTL" ] || die "$XLANECTL missing: run 'make userspace'"
+[ -x "$XLAT" ] || die "$XLAT missing: run 'make userspace'"
+[ -x "$TOPO" ] || die "$TOPO missing"
+for c in iperf3 stress-ng python3 tc ip nsenter taskset; do
+	command -v "$c" >/dev/null || die "'$c' not found in the guest (make deps on the host)"
+done
+if ! awk -F, -v cpu=3 '{ for (i = 1; i <= NF; i++) { n = split($i, r, "-")
+	if (cpu >= r[1] && cpu <= r[n]) found = 1 } } END { exit !found }' \
+	/sys/devices/system/cpu/isolated; then
+	echo "guest-bench-xlane: warning: CPU 3 is not isolated (VM_ISOLATE=0?)" >&2
+fi
+mkdir -p "$RAW"
+: >"$RUNS"
+
+# ------------------------------------------------------------- cleanup
+FD_PIDS=()
+cleanup() {
+	local rc=$? p
+	trap - ERR
+	for p in "${FD_PIDS[@]}"; do
+		kill -CONT "$p" 2>/dev/null || true
+		kill -9 "$p" 2>/dev/null || true
+	done
+	"$TOPO" cross stop >/dev/null 2>&1 || true
+	"$TOPO" down >/dev/null 2>&1 || true
+	if [ -d /sys/module/xlane ] && ! rmmod xlane; then
+		echo "guest-bench-xlane: rmmod xlane failed after the benchmark" >&2
+		[ $rc -ne 0 ] || rc=1
+	fi
+	dmesg | grep -i xlane | tail -n 50 >"$RAW/dmesg-xlane.txt" 2>/dev/null || true
+	exit $rc
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------- step 1
+step "topology: $HOSTS hosts, switch rate ${XLANE_TOPO_RATE:-unshaped}"
+"$TOPO" up "$HOSTS" || die "xlane-topo.sh up failed"
+
+step "module and attach"
+if [ ! -d /sys/module/xlane ]; then
+	# shellcheck disable=SC2086 # parameters are words
+	insmod "$KO" ${XLANE_PARAMS:-} || die "insmod $KO failed (see dmesg)"
+fi
+for _ in $(seq 1 20); do
+	[ -c /dev/xlane ] && break
+	sleep 0.1
+done
+[ -c /dev/xlane ] || die "/dev/xlane did not appear after insmod"
+for k in $(seq 1 "$HOSTS"); do
+	# shellcheck disable=SC2086
+	"$XLANECTL" -n "xl$k" attach dev eth0 ${XLANE_ATTACH_ARGS:-} ||
+		die "xlanectl attach dev eth0 failed in xl$k"
+done
+
+printf '{"kind":"meta","kernel":"%s","cmdline":"%s","hosts":%d,"switch_rate":"%s","host_rate":"%s","msgs":%d,"period_us":%d,"isolated":"%s","housekeeping_load":"%s","fd_fail":"%s","clock":"events CLOCK_MONOTONIC; run windows CLOCK_BOOTTIME (10 ms)"}\n' \
+	"$(uname -r)" "$(tr -d '"\n' </proc/cmdline)" "$HOSTS" "${XLANE_TOPO_RATE:-}" \
+	"${XLANE_TOPO_HOST_RATE:-}" "$MSGS" "$PERIOD" "$(cat /sys/devices/system/cpu/isolated)" \
+	"tcp=${XLANE_CROSS_TCP:-1} udp=${XLANE_CROSS_UDP:-1}@${XLANE_CROSS_UDP_BW:-10M} stress=${XLANE_CROSS_STRESS:-auto}" \
+	"$FD_FAIL" >>"$RUNS"
+
+load_on() { # idle | stress
+	if [ "$1" = stress ]; then
+		"$TOPO" cross start || die "xlane-topo.sh cross start failed"
+		sleep "$WARMUP"
+	fi
+}
+load_off() {
+	if [ "$1" = stress ]; then
+		"$TOPO" cross status | grep -q 'NOT running' &&
+			echo "guest-bench-xlane: warning: some cross traffic died during the run" >&2
+		"$TOPO" cross stop || die "xlane-topo.sh cross stop failed"
+	fi
+}
+
+# ------------------------------------------------------------- step 2
+lat_timeout=$((3 * MSGS * PERIOD / 1000000 + 120))
+[ "${BENCH_LAT:-1}" = 1 ] || LOADS=
+for load in $LOADS; do
+	load_on "$load"
+	for mode in $MODES; do
+		tag=lat-$mode-$load
+		step "latency: $mode, $load: $MSGS messages every $PERIOD µs (timeout ${lat_timeout}s)"
+		read -r b0 b1 < <(band_pkts xlsw sw2)
+		rc=0
+		# shellcheck disable=SC2086
+		timeout -k 10 "$lat_timeout" "$XLAT" "$mode" --ns-send xl1 --ns-recv xl2 \
+			--count "$MSGS" --period-us "$PERIOD" --json "$RAW/$tag.json" \
+			${XLANE_LAT_ARGS:-} >"$RAW/$tag.log" 2>&1 || rc=$?
+		tail -n 5 "$RAW/$tag.log"
+		[ $rc -ne 124 ] || die "xlane-lat $mode ($load) did not finish within ${lat_timeout}s"
+		[ $rc -eq 0 ] || die "xlane-lat $mode ($load) failed with status $rc (log: $RAW/$tag.log)"
+		python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+miss = [k for k in ("count", "l_min", "p50", "p99", "p99_9", "p99_99", "l_max", "d_max") if k not in r]
+sys.exit("missing " + ", ".join(miss) if miss else 0)' "$RAW/$tag.json" ||
+			die "xlane-lat $mode ($load) wrote no valid JSON to $RAW/$tag.json"
+		read -r a0 a1 < <(band_pkts xlsw sw2)
+		printf '{"kind":"lat","mode":"%s","load":"%s","msgs":%d,"period_us":%d,"file":"%s","sw2_band0_pkts":%d,"sw2_band1_pkts":%d}\n' \
+			"$mode" "$load" "$MSGS" "$PERIOD" "$tag.json" $((a0 - b0)) $((a1 - b1)) >>"$RUNS"
+		echo "switch port sw2 (to the receiver): band 0 +$((a0 - b0)) packets, band 1 +$((a1 - b1))"
+	done
+	load_off "$load"
+done
+
+# ------------------------------------------------------------- X-FD
+# One X-FD run: every host runs `xlanectl fd start` for S seconds; with a
+# failure, host VICTIM's application fails FAIL_AT seconds in (for FAIL_LEN
+# seconds, except kill).
+fd_run() { # tag threshold_us seconds fail(none|stall|kill|stop) victim fail_at fail_len
+	local tag=$1 L=$2 S=$3 fail=$4 victim=$5 at=$6 len=$7
+	local k pid starts=() t_fail=0 t_resume=0 approx=false deadline alive rc out extra
+	local t0=$SECONDS
+	FD_PIDS=()
+	for k in $(seq 1 "$HOSTS"); do
+		out=$RAW/$tag-xl$k
+		extra=()
+		if [ "$fail" = stall ] && [ "$k" = "$victim" ]; then
+			extra=(--stall-after "$at" --stall-for "$len")
+		fi
+		starts+=("$(now_ns)")
+		"$XLANECTL" -n "xl$k" fd start group "$FD_GROUP" period "$FD_T" \
+			threshold "$L" --for "$S" --json "${extra[@]}" >"$out.json" 2>"$out.err" </dev/null &
+		FD_PIDS+=($!)
+	done
+	sleep 2
+	for k in $(seq 1 "$HOSTS"); do
+		kill -0 "${FD_PIDS[k - 1]}" 2>/dev/null || {
+			tail -n 5 "$RAW/$tag-xl$k.err" >&2 || true
+			die "xlanectl fd start exited early in xl$k ($tag)"
+		}
+	done
+	for k in $(seq 1 "$HOSTS"); do
+		# the alive table now: beats received before the counting window
+		"$XLANECTL" -n "xl$k" fd status --json >"$RAW/$tag-xl$k.early.json" 2>&1 ||
+			die "xlanectl fd status failed in xl$k ($tag)"
+	done
+	case $fail in
+	stall)
+		# xlanectl stalls its own counter: the time is its start + at
+		t_fail=$((starts[victim - 1] + at * 1000000000))
+		t_resume=$((t_fail + len * 1000000000))
+		approx=true
+		;;
+	kill | stop)
+		sleep "$(awk -v a="$at" -v t="$SECONDS" -v t0="$t0" \
+			'BEGIN { d = a - (t - t0); print (d > 0 ? d : 0) }')"
+		pid=${FD_PIDS[victim - 1]}
+		if [ "$fail" = stop ]; then
+			t_fail=$(signal_at "$pid" STOP)
+			sleep "$len"
+			t_resume=$(signal_at "$pid" CONT)
+		else
+			t_fail=$(signal_at "$pid" KILL)
+		fi
+		;;
+	esac
+	deadline=$((SECONDS + S + 60))
+	while :; do
+		alive=0
+		for pid in "${FD_PIDS[@]}"; do
+			kill -0 "$pid" 2>/dev/null && alive=1
+		done
+		[ $alive = 1 ] || break
+		[ $SECONDS -lt $deadline ] || die "xlanectl fd start still running 60 s after --for $S ($tag)"
+		sleep 0.5
+	done
+	for k in $(seq 1 "$HOSTS"); do
+		rc=0
+		wait "${FD_PIDS[k - 1]}" || rc=$?
+		if [ $rc -ne 0 ] && ! { [ "$fail" = kill ] && [ "$k" = "$victim" ]; }; then
+			tail -n 5 "$RAW/$tag-xl$k.err" >&2 || true
+			die "xlanectl fd start failed in xl$k with status $rc ($tag)"
+		fi
+	done
+	FD_PIDS=()
+	local files="" early=""
+	for k in $(seq 1 "$HOSTS"); do
+		files+="${files:+,}\"xl$k\":\"$tag-xl$k.json\""
+		early+="${early:+,}\"xl$k\":\"$tag-xl$k.early.json\""
+	done
+	printf '{"kind":"fd","tag":"%s","load":"%s","group":"%s","period_us":%d,"threshold_us":%d,"seconds":%d,"hosts":%d,"start_ns":[%s],"fail":{"mode":"%s","victim":"%s","victim_ip":"%s","t_fail_ns":%s,"t_resume_ns":%s,"approx":%s},"outputs":{%s},"early":{%s}}\n' \
+		"$tag" "$FD_LOAD" "$FD_GROUP" "$FD_T" "$L" "$S" "$HOSTS" \
+		"$(
+			IFS=,
+			echo "${starts[*]}"
+		)" "$fail" "$([ "$fail" = none ] || echo "xl$victim")" \
+		"$([ "$fail" = none ] || echo "10.77.0.$victim")" "$t_fail" "$t_resume" "$approx" \
+		"$files" "$early" >>"$RUNS"
+	local n
+	n=$(cat "$RAW/$tag"-xl*.json | grep -c '"event": *"suspected"' || true)
+	echo "$tag: $n suspicion events"
+}
+
+if [ "${BENCH_FD:-1}" = 1 ]; then
+	load_on "$FD_LOAD"
+	# Step 3: BENCH_FD_BEATS heartbeats sent in total by the HOSTS hosts.
+	long_s=$(((FD_BEATS * FD_T + HOSTS * 1000000 - 1) / (HOSTS * 1000000) + 2))
+	step "X-FD accuracy: $HOSTS hosts, T $FD_T µs, L $FD_L µs, ${long_s}s ($FD_BEATS heartbeats sent), $FD_LOAD"
+	fd_run "fd-long" "$FD_L" "$long_s" none 0 0 0
+	# Step 4: detection and accuracy per threshold and failure kind.
+	for L in $FD_LS; do
+		for fail in $FD_FAIL; do
+			for rep in $(seq 1 "$FD_REPS"); do
+				victim=$((HOSTS - (rep - 1) % HOSTS))
+				step "X-FD detection: L $L µs, $fail xl$victim after ${FD_ALIVE}s (rep $rep)"
+				fd_run "fd-L$L-$fail-r$rep" "$L" $((FD_ALIVE + FD_DOWN + 4)) "$fail" \
+					"$victim" "$FD_ALIVE" "$FD_DOWN"
+			done
+		done
+	done
+	load_off "$FD_LOAD"
+fi
+
+step "done: $(grep -c . "$RUNS") records in $RUNS"
