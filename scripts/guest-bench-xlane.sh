@@ -112,7 +112,10 @@ now_ns() {
 signal_at() { # pid SIGNAME
 	python3 -c 'import os, signal, sys, time
 t = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
-os.kill(int(sys.argv[1]), getattr(signal, sys.argv[2]))
+try:
+    os.kill(int(sys.argv[1]), getattr(signal, sys.argv[2]))
+except ProcessLookupError:
+    sys.exit(1)
 print(t)' "$1" "SIG$2"
 }
 
@@ -273,10 +276,14 @@ fd_run() { # tag threshold_us seconds fail(none|stall|kill|stop) victim fail_at 
 			die "xlanectl fd start exited early in xl$k ($tag)"
 		}
 	done
+	# the alive tables now: beats received before the counting window
+	local snaps=()
 	for k in $(seq 1 "$HOSTS"); do
-		# the alive table now: beats received before the counting window
-		"$XLANECTL" -n "xl$k" fd status --json >"$RAW/$tag-xl$k.early.json" 2>&1 ||
-			die "xlanectl fd status failed in xl$k ($tag)"
+		"$XLANECTL" -n "xl$k" fd status --json >"$RAW/$tag-xl$k.early.json" 2>&1 &
+		snaps+=($!)
+	done
+	for k in $(seq 1 "$HOSTS"); do
+		wait "${snaps[k - 1]}" || die "xlanectl fd status failed in xl$k ($tag)"
 	done
 	case $fail in
 	stall)
@@ -289,12 +296,13 @@ fd_run() { # tag threshold_us seconds fail(none|stall|kill|stop) victim fail_at 
 		sleep "$(awk -v a="$at" -v t="$SECONDS" -v t0="$t0" \
 			'BEGIN { d = a - (t - t0); print (d > 0 ? d : 0) }')"
 		pid=${FD_PIDS[victim - 1]}
+		local late="xl$victim's xlanectl fd start exited before the failure $((SECONDS - t0))s into a ${S}s run ($tag): the guest is too slow for BENCH_FD_ALIVE_S"
 		if [ "$fail" = stop ]; then
-			t_fail=$(signal_at "$pid" STOP)
+			t_fail=$(signal_at "$pid" STOP) || die "$late"
 			sleep "$len"
-			t_resume=$(signal_at "$pid" CONT)
+			t_resume=$(signal_at "$pid" CONT) || die "$late"
 		else
-			t_fail=$(signal_at "$pid" KILL)
+			t_fail=$(signal_at "$pid" KILL) || die "$late"
 		fi
 		;;
 	esac

@@ -205,6 +205,28 @@ json summary_json(const options& o, const samples& s, json extra) {
   return j;
 }
 
+// After the last send: waits until every message arrived, or none arrived
+// (and, for a lane, none was left to send) for `quiet_s` seconds.
+template <typename Pending>
+void drain(const std::atomic<std::uint64_t>& got, std::uint64_t count, double quiet_s,
+           const std::exception_ptr& rx_error, Pending&& pending) {
+  using clock = std::chrono::steady_clock;
+  const auto quiet =
+      std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(quiet_s));
+  std::uint64_t last = got.load();
+  auto since = clock::now();
+  while (got.load() < count && !rx_error) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const std::uint64_t now_got = got.load();
+    if (now_got != last || pending()) {
+      last = now_got;
+      since = clock::now();
+    } else if (clock::now() - since >= quiet) {
+      break;
+    }
+  }
+}
+
 // --- udp and busypoll ------------------------------------------------------
 
 unique_fd udp_socket() {
@@ -331,11 +353,7 @@ json run_udp(const options& o, bool busy) {
     if (::send(tx.get(), msg.data(), msg.size(), 0) < 0) ++s.send_errors;
     next += std::uint64_t{o.period_us} * 1000;
   }
-  const auto drain_end = std::chrono::steady_clock::now() +
-                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                             std::chrono::duration<double>(o.drain_s));
-  while (got.load() < o.count && std::chrono::steady_clock::now() < drain_end && !rx_error)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  drain(got, o.count, o.drain_s, rx_error, [] { return false; });
   stop = true;
   receiver.join();
   if (rx_error) std::rethrow_exception(rx_error);
@@ -459,14 +477,23 @@ json run_xlane(const options& o) {
     if (!lane.send(msg)) ++s.send_errors;
     next += period_ns;
   }
-  const auto drain_end = std::chrono::steady_clock::now() +
-                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                             std::chrono::duration<double>(o.drain_s));
-  while (got.load() < o.count && std::chrono::steady_clock::now() < drain_end && !rx_error)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  drain(got, o.count, o.drain_s, rx_error,
+        [&] { return lane.active() && lane.ring_stats().used > 0; });
   stop = true;
   receiver.join();
   if (rx_error) std::rethrow_exception(rx_error);
+
+  // What the engine did with the lane's messages (lost ones: policed?).
+  json engine = nullptr;
+  if (lane.active()) {
+    for (const auto& l : ss.lanes())
+      if (l.lane == lane.id())
+        engine = {{"packets", l.sent},
+                  {"msgs", l.msgs},
+                  {"policed", l.policed},
+                  {"late", l.late},
+                  {"idle_periods", l.idle_periods}};
+  }
 
   json extra = {{"dst", dst.str()},
                 {"port", o.port},
@@ -475,6 +502,7 @@ json run_xlane(const options& o) {
                 {"grant", xlane::to_json(grant)},
                 {"lane_terminated", !lane.active()},
                 {"listener_ring", xlane::to_json(listener.stats())},
+                {"lane_counters", engine},
                 {"pacing_error_ns", pacing_json(s, grant.period_us)}};
   json j = summary_json(o, s, extra);
   // The granted period is what was measured against.
@@ -558,7 +586,8 @@ int main(int argc, char** argv) {
   app.add_option("--prio", o.prio, "lane priority (xlane)")
       ->capture_default_str()
       ->check(CLI::Range(0, static_cast<int>(XLANE_PRIO_LEVELS) - 1));
-  app.add_option("--drain", o.drain_s, "seconds to wait for late messages")
+  app.add_option("--drain", o.drain_s,
+                 "after the last send, stop once nothing arrived for this many seconds")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--json", o.json_path, "write the result here (default: stdout)")

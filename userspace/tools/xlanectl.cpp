@@ -224,7 +224,8 @@ pid_t parent_of(pid_t pid) {
 }
 
 bool same_file(const std::string& a, const std::string& b) {
-  struct stat x{}, y{};
+  struct stat x {
+  }, y{};
   return ::stat(a.c_str(), &x) == 0 && ::stat(b.c_str(), &y) == 0 && x.st_ino == y.st_ino &&
          x.st_dev == y.st_dev;
 }
@@ -240,16 +241,14 @@ std::string effective_bpffs(const command& cmd) {
   if (cmd.bpffs != k_default_bpffs || is_bpffs(cmd.bpffs)) return cmd.bpffs;
   for (pid_t pid = ::getppid(); pid > 0;) {
     const std::string ns = fmt::format("/proc/{}/ns/mnt", pid);
-    struct stat st{};
+    struct stat st {};
     if (::stat(ns.c_str(), &st) != 0) break;  // not ours to look at (not root)
-    if (!same_file(ns, "/proc/self/ns/mnt"))
-      return fmt::format("/proc/{}/root{}", pid, cmd.bpffs);
+    if (!same_file(ns, "/proc/self/ns/mnt")) return fmt::format("/proc/{}/root{}", pid, cmd.bpffs);
     if (pid == 1) break;
     pid = parent_of(pid);
   }
   return cmd.bpffs;
 }
-
 
 // The bpf filesystem to pin under; mounted at the default place if missing.
 void require_bpffs(const command& cmd, bool may_mount) {
@@ -829,17 +828,29 @@ int do_send(const command& cmd) {
   const auto stats = lane.active() ? lane.ring_stats() : xlane::RingStats{};
   const bool ended = !lane.active();
   const std::uint32_t id = lane.id();
+  // What the engine made of them, before the lane and its counters go.
+  std::optional<xlane_lane_info> counters;
+  if (!ended)
+    for (const auto& l : session.lanes())
+      if (l.lane == id) counters = l;
   lane.release();
-  if (cmd.json)
-    print_json({{"lane", id},
-                {"request", xlane::to_json(req)},
-                {"sent", sent},
-                {"full", full},
-                {"left_in_ring", stats.used},
-                {"terminated", ended}});
-  else
-    fmt::print("lane {}: {} messages sent, {} refused by a full ring{}; released\n", id, sent, full,
+  if (cmd.json) {
+    json j = {{"lane", id},   {"request", xlane::to_json(req)}, {"sent", sent},
+              {"full", full}, {"left_in_ring", stats.used},     {"terminated", ended}};
+    if (counters)
+      j["engine"] = {{"packets", counters->sent},
+                     {"msgs", counters->msgs},
+                     {"policed", counters->policed},
+                     {"late", counters->late}};
+    print_json(j);
+  } else {
+    fmt::print("lane {}: {} messages pushed, {} refused by a full ring{}", id, sent, full,
                stats.used ? fmt::format(", {} still queued", stats.used) : std::string{});
+    if (counters)
+      fmt::print("; engine sent {} in {} packets, policed {}, late {}", counters->msgs,
+                 counters->sent, counters->policed, counters->late);
+    fmt::print("; released\n");
+  }
   return 0;
 }
 
