@@ -154,7 +154,7 @@ def sci(v):
 
 def print_latency(rows):
     print("### Timings (Table 2): latency in µs, d_max in ns\n")
-    print("| variant | load | count | lost | " + " | ".join(n for _, n in PCTS) +
+    print("| variant | load | sent | lost | " + " | ".join(n for _, n in PCTS) +
           " | d_max (ns) | P(1e5) |")
     print("|---|---|---:|---:|" + "---:|" * len(PCTS) + "---:|---:|")
     for r in rows:
@@ -162,6 +162,9 @@ def print_latency(rows):
             ("~" if r["p_bound_from_cdf"] else "") + f"{r['p_1e5_10x_l99']:.3f}"
         print(f"| {r['mode']} | {r['load']} | {r['count']} | {r['lost']} | " +
               " | ".join(us(r[k]) for k, _ in PCTS) + f" | {sci(r['d_max'])} | {p} |")
+    for r in rows:
+        if r["lost"]:
+            print(f"warning: {r['mode']} ({r['load']}) lost {r['lost']} of {r['count']} messages")
     print("\nP(1e5): bound on at least one of the next 100,000 packets above 10 x l_99 "
           "(paper 000 §6.2; ~ = moments from the CDF points).")
 
@@ -296,7 +299,7 @@ def analyse_fd_run(run, raw):
     thr_ns = run["threshold_us"] * 1000
     starts = run.get("start_ns") or []
     win_lo = (max(starts) + JOIN_GRACE_NS) if starts else None
-    win_hi = (min(starts) + run["seconds"] * 1_000_000_000) if starts else None
+    win_hi = run.get("end_ns") or ((min(starts) + run["seconds"] * 1_000_000_000) if starts else None)
     fail = run.get("fail") or {}
     mode = fail.get("mode", "none")
     victim, victim_ip = fail.get("victim"), fail.get("victim_ip")
@@ -321,7 +324,7 @@ def analyse_fd_run(run, raw):
         return victim_ip is not None and victim_ip in ips
 
     res = {"tag": run["tag"], "threshold_us": run["threshold_us"], "period_us": run["period_us"],
-           "seconds": run["seconds"], "load": run.get("load"), "fail": mode, "victim": victim,
+           "seconds": run["seconds"], "beats_target": run.get("beats_target", 0), "hosts": len(hosts), "load": run.get("load"), "fail": mode, "victim": victim,
            "false_suspicions": 0, "suspicions_outside_window": 0, "recoveries": 0,
            "detections": [], "missed": [], "beats_rx": 0, "beats_rx_estimated": False,
            "beats_tx": 0, "no_output": [], "unparsed_lines": 0}
@@ -340,7 +343,11 @@ def analyse_fd_run(run, raw):
             b = (len(hosts) - 1) * run["seconds"] * 1e9 / period_ns
             res["beats_rx_estimated"] = True
         res["beats_rx"] += b or 0
-        res["beats_tx"] += first_num(o["stats"], ("beats_tx", "heartbeats_tx")) or 0
+        tx = first_num(o["stats"], ("beats_tx", "heartbeats_tx"))
+        tx0 = first_num(early[h]["stats"], ("beats_tx", "heartbeats_tx")) if h in early else None
+        if tx is not None and tx0 is not None and tx0 <= tx:
+            tx -= tx0
+        res["beats_tx"] += tx or 0
         detected = False
         for e in sorted(o["events"], key=lambda e: e["ns"] or 0):
             if e["type"] == "recovered":
@@ -415,6 +422,11 @@ def print_fd(fd):
               f"{p['seconds']} s, {p['load']}\n")
         print(f"heartbeats received {p['beats_rx']:.0f}{est}, sent {p['beats_tx']:.0f}; "
               f"false suspicions {p['false_suspicions']}; accuracy {acc}")
+        if p["beats_target"] and p["beats_tx"] < p["beats_target"]:
+            print(f"warning: {p['beats_tx']:.0f} heartbeats sent, short of the target "
+                  f"{p['beats_target']} (BENCH_FD_LONG_MAX_S ended the run; the engine sent "
+                  f"{p['beats_tx'] / max(1, p['seconds']) / max(1, p['hosts']):.0f} per second "
+                  f"and host, 1e6 / T = {1e6 / p['period_us']:.0f} expected)")
     print("\n### X-FD against the threshold L (Fig. 7): accuracy and detection\n")
     print("| L (µs) | failure | runs | heartbeats rx | false susp. | accuracy | detected | "
           "missed | from last heartbeat µs, median (min..max) | from failure µs |")

@@ -53,8 +53,10 @@ fd_s=0
 if [ "${BENCH_FD:-1}" = 1 ]; then
 	nls=$(wc -w <<<"${BENCH_FD_THRESHOLDS_US:-50 100 200 500 1000 2000}")
 	nfail=$(wc -w <<<"${BENCH_FD_FAIL:-stall kill}")
-	fd_s=$((${BENCH_FD_BEATS:-1000000} * ${BENCH_FD_PERIOD_US:-1000} / (hosts * 1000000) +
-		nls * nfail * ${BENCH_FD_REPS:-2} * (${BENCH_FD_ALIVE_S:-10} + ${BENCH_FD_DOWN_S:-3} + 20)))
+	long_s=$((${BENCH_FD_BEATS:-1000000} * ${BENCH_FD_PERIOD_US:-1000} / (hosts * 1000000)))
+	max_s=${BENCH_FD_LONG_MAX_S:-1800}
+	fd_s=$((long_s < max_s ? long_s : max_s))
+	fd_s=$((fd_s + nls * nfail * ${BENCH_FD_REPS:-2} * (${BENCH_FD_ALIVE_S:-10} + 2 * ${BENCH_FD_DOWN_S:-3} + 30)))
 fi
 [ "${BENCH_LAT:-1}" = 1 ] || nloads=0
 est=$((nmodes * nloads * (3 * msgs * period / 1000000 + 30) + fd_s + 300))

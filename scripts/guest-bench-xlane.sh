@@ -23,8 +23,10 @@
 #      `xlane-topo.sh cross start` (iperf3 TCP+UDP on the lane's links and
 #      stress-ng, all on the housekeeping CPUs 0-2);
 #   3. X-FD accuracy: `xlanectl -n xlK fd start group G period T threshold L
-#      --for S --json` in every host at once, S long enough for BENCH_FD_BEATS
-#      heartbeats sent in total; every SUSPECTED event is a false suspicion;
+#      --json` in every host at once, until the hosts have sent
+#      BENCH_FD_BEATS heartbeats in total (their alive tables, polled) or
+#      BENCH_FD_LONG_MAX_S passed, then SIGTERM (xlanectl stops X-FD and
+#      prints its table); every SUSPECTED event is a false suspicion;
 #   4. X-FD detection, for each threshold L of BENCH_FD_THRESHOLDS_US, each
 #      failure kind of BENCH_FD_FAIL, BENCH_FD_REPS times: all hosts alive
 #      for BENCH_FD_ALIVE_S, then one host's application fails:
@@ -52,7 +54,8 @@
 #   BENCH_FD [1]                 0 skips X-FD (steps 3 and 4)
 #   BENCH_FD_GROUP [239.1.1.1], BENCH_FD_PERIOD_US [1000] (T)
 #   BENCH_FD_THRESHOLD_US [1000] L of the long accuracy run
-#   BENCH_FD_BEATS [1000000]     heartbeats sent (all hosts) in that run
+#   BENCH_FD_BEATS [1000000]     heartbeats sent (all hosts) in that run...
+#   BENCH_FD_LONG_MAX_S [1800]   ...or this long, whichever comes first
 #   BENCH_FD_THRESHOLDS_US [50 100 200 500 1000 2000]   L of step 4
 #   BENCH_FD_REPS [2], BENCH_FD_ALIVE_S [10], BENCH_FD_DOWN_S [3]
 #   BENCH_FD_FAIL [stall kill]   failure kinds of step 4: stall, kill, stop
@@ -84,6 +87,7 @@ FD_GROUP=${BENCH_FD_GROUP:-239.1.1.1}
 FD_T=${BENCH_FD_PERIOD_US:-1000}
 FD_L=${BENCH_FD_THRESHOLD_US:-1000}
 FD_BEATS=${BENCH_FD_BEATS:-1000000}
+FD_LONG_MAX=${BENCH_FD_LONG_MAX_S:-1800}
 FD_LS=${BENCH_FD_THRESHOLDS_US:-50 100 200 500 1000 2000}
 FD_REPS=${BENCH_FD_REPS:-2}
 FD_ALIVE=${BENCH_FD_ALIVE_S:-10}
@@ -119,6 +123,18 @@ except ProcessLookupError:
 print(t)' "$1" "SIG$2"
 }
 
+# SIGTERM to every pid still alive; prints CLOCK_MONOTONIC (ns) just before.
+terminate_at() { # pid...
+	python3 -c 'import os, signal, sys, time
+t = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+for p in sys.argv[1:]:
+    try:
+        os.kill(int(p), signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+print(t)' "$@"
+}
+
 # Class 1:1 (band 0) and 1:2 (band 1) packets of a port: "b0 b1"
 band_pkts() { # ns dev
 	tc -n "$1" -s class show dev "$2" | awk '
@@ -128,7 +144,7 @@ band_pkts() { # ns dev
 }
 
 # ------------------------------------------------------------- checks
-for v in MSGS PERIOD HOSTS WARMUP FD_T FD_L FD_BEATS FD_REPS FD_ALIVE FD_DOWN; do
+for v in MSGS PERIOD HOSTS WARMUP FD_T FD_L FD_BEATS FD_LONG_MAX FD_REPS FD_ALIVE FD_DOWN; do
 	is_uint "${!v}" || die "$v must be a non-negative integer, not '${!v}'"
 done
 if [ "$MSGS" -eq 0 ] || [ "$PERIOD" -eq 0 ] || [ "$FD_T" -eq 0 ]; then
@@ -161,6 +177,7 @@ mkdir -p "$RAW"
 
 # ------------------------------------------------------------- cleanup
 FD_PIDS=()
+ATTACHED=()
 cleanup() {
 	local rc=$? p
 	trap - ERR
@@ -169,6 +186,11 @@ cleanup() {
 		kill -9 "$p" 2>/dev/null || true
 	done
 	"$TOPO" cross stop >/dev/null 2>&1 || true
+	# xlane_rx (XDP, pinned) holds the module until detached
+	for p in "${ATTACHED[@]}"; do
+		"$XLANECTL" -n "$p" detach dev eth0 >/dev/null ||
+			echo "guest-bench-xlane: xlanectl detach dev eth0 failed in $p" >&2
+	done
 	"$TOPO" down >/dev/null 2>&1 || true
 	if [ -d /sys/module/xlane ] && ! rmmod xlane; then
 		echo "guest-bench-xlane: rmmod xlane failed after the benchmark" >&2
@@ -197,6 +219,7 @@ for k in $(seq 1 "$HOSTS"); do
 	# shellcheck disable=SC2086
 	"$XLANECTL" -n "xl$k" attach dev eth0 ${XLANE_ATTACH_ARGS:-} ||
 		die "xlanectl attach dev eth0 failed in xl$k"
+	ATTACHED+=("xl$k")
 done
 
 printf '{"kind":"meta","kernel":"%s","cmdline":"%s","hosts":%d,"switch_rate":"%s","host_rate":"%s","msgs":%d,"period_us":%d,"isolated":"%s","housekeeping_load":"%s","fd_fail":"%s","clock":"events CLOCK_MONOTONIC; run windows CLOCK_BOOTTIME (10 ms)"}\n' \
@@ -250,23 +273,48 @@ sys.exit("missing " + ", ".join(miss) if miss else 0)' "$RAW/$tag.json" ||
 done
 
 # ------------------------------------------------------------- X-FD
-# One X-FD run: every host runs `xlanectl fd start` for S seconds; with a
-# failure, host VICTIM's application fails FAIL_AT seconds in (for FAIL_LEN
-# seconds, except kill).
-fd_run() { # tag threshold_us seconds fail(none|stall|kill|stop) victim fail_at fail_len
-	local tag=$1 L=$2 S=$3 fail=$4 victim=$5 at=$6 len=$7
-	local k pid starts=() t_fail=0 t_resume=0 approx=false deadline alive rc out extra
-	local t0=$SECONDS
+# Sum of beats_tx of every host's alive table (`xlanectl fd status --json`).
+beats_tx_total() {
+	local k
+	for k in $(seq 1 "$HOSTS"); do
+		"$XLANECTL" -n "xl$k" fd status --json 2>/dev/null || echo '{}'
+	done | python3 -c 'import json, sys
+print(sum(json.loads(l).get("beats_tx", 0) for l in sys.stdin if l.strip().startswith("{")))'
+}
+
+# Waits until FILE has a line with WORD; prints the time it was seen (ns).
+wait_line() { # file word deadline_s
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		[ $SECONDS -lt "$3" ] || return 1
+		sleep 0.2
+	done
+	now_ns
+}
+
+# One X-FD run: every host runs `xlanectl fd start` until this script ends
+# it with SIGTERM. fail=none: until the hosts sent BENCH_FD_BEATS
+# heartbeats (or BENCH_FD_LONG_MAX_S); otherwise host VICTIM's application
+# fails BENCH_FD_ALIVE_S into the run, for BENCH_FD_DOWN_S (kill: for good),
+# and the run ends BENCH_FD_DOWN_S after that.
+fd_run() { # tag threshold_us fail(none|stall|kill|stop) victim
+	local tag=$1 L=$2 fail=$3 victim=$4
+	local k pid starts=() t_fail=0 t_resume=0 t_end approx=false rc out extra
+	local t0=$SECONDS max_s late deadline alive b0 b
+	if [ "$fail" = none ]; then
+		max_s=$((FD_LONG_MAX + 60))
+	else
+		max_s=$((FD_ALIVE + 2 * FD_DOWN + 300))
+	fi
 	FD_PIDS=()
 	for k in $(seq 1 "$HOSTS"); do
 		out=$RAW/$tag-xl$k
 		extra=()
 		if [ "$fail" = stall ] && [ "$k" = "$victim" ]; then
-			extra=(--stall-after "$at" --stall-for "$len")
+			extra=(--stall-after "$FD_ALIVE" --stall-for "$FD_DOWN")
 		fi
 		starts+=("$(now_ns)")
-		"$XLANECTL" -n "xl$k" fd start group "$FD_GROUP" period "$FD_T" \
-			threshold "$L" --for "$S" --json "${extra[@]}" >"$out.json" 2>"$out.err" </dev/null &
+		"$XLANECTL" -n "xl$k" fd start group "$FD_GROUP" period "$FD_T" threshold "$L" \
+			--for "$max_s" --json "${extra[@]}" >"$out.json" 2>"$out.err" </dev/null &
 		FD_PIDS+=($!)
 	done
 	sleep 2
@@ -285,35 +333,50 @@ fd_run() { # tag threshold_us seconds fail(none|stall|kill|stop) victim fail_at 
 	for k in $(seq 1 "$HOSTS"); do
 		wait "${snaps[k - 1]}" || die "xlanectl fd status failed in xl$k ($tag)"
 	done
+	late="xl$victim's xlanectl fd start is gone before its failure ($tag)"
+	deadline=$((t0 + max_s - 30))
 	case $fail in
+	none)
+		b0=$(beats_tx_total)
+		while [ $((SECONDS - t0)) -lt "$FD_LONG_MAX" ]; do
+			sleep 10
+			b=$(beats_tx_total)
+			echo "  $((SECONDS - t0))s: $((b - b0)) of $FD_BEATS heartbeats sent"
+			[ $((b - b0)) -lt "$FD_BEATS" ] || break
+		done
+		;;
 	stall)
-		# xlanectl stalls its own counter: the time is its start + at
-		t_fail=$((starts[victim - 1] + at * 1000000000))
-		t_resume=$((t_fail + len * 1000000000))
+		# xlanectl stalls its own counter; the times are when it said so
+		pid=${FD_PIDS[victim - 1]}
+		t_fail=$(wait_line "$RAW/$tag-xl$victim.json" liveness_stalled "$deadline") ||
+			die "xl$victim never reported its liveness stall ($tag)"
+		t_resume=$(wait_line "$RAW/$tag-xl$victim.json" liveness_resumed "$deadline") ||
+			die "xl$victim never reported the end of its liveness stall ($tag)"
 		approx=true
+		sleep "$FD_DOWN"
 		;;
 	kill | stop)
-		sleep "$(awk -v a="$at" -v t="$SECONDS" -v t0="$t0" \
-			'BEGIN { d = a - (t - t0); print (d > 0 ? d : 0) }')"
+		sleep "$((FD_ALIVE > SECONDS - t0 ? FD_ALIVE - (SECONDS - t0) : 0))"
 		pid=${FD_PIDS[victim - 1]}
-		local late="xl$victim's xlanectl fd start exited before the failure $((SECONDS - t0))s into a ${S}s run ($tag): the guest is too slow for BENCH_FD_ALIVE_S"
 		if [ "$fail" = stop ]; then
 			t_fail=$(signal_at "$pid" STOP) || die "$late"
-			sleep "$len"
+			sleep "$FD_DOWN"
 			t_resume=$(signal_at "$pid" CONT) || die "$late"
 		else
 			t_fail=$(signal_at "$pid" KILL) || die "$late"
 		fi
+		sleep "$FD_DOWN"
 		;;
 	esac
-	deadline=$((SECONDS + S + 60))
+	t_end=$(terminate_at "${FD_PIDS[@]}")
+	deadline=$((SECONDS + 60))
 	while :; do
 		alive=0
 		for pid in "${FD_PIDS[@]}"; do
 			kill -0 "$pid" 2>/dev/null && alive=1
 		done
 		[ $alive = 1 ] || break
-		[ $SECONDS -lt $deadline ] || die "xlanectl fd start still running 60 s after --for $S ($tag)"
+		[ $SECONDS -lt $deadline ] || die "xlanectl fd start still running 60 s after SIGTERM ($tag)"
 		sleep 0.5
 	done
 	for k in $(seq 1 "$HOSTS"); do
@@ -330,33 +393,31 @@ fd_run() { # tag threshold_us seconds fail(none|stall|kill|stop) victim fail_at 
 		files+="${files:+,}\"xl$k\":\"$tag-xl$k.json\""
 		early+="${early:+,}\"xl$k\":\"$tag-xl$k.early.json\""
 	done
-	printf '{"kind":"fd","tag":"%s","load":"%s","group":"%s","period_us":%d,"threshold_us":%d,"seconds":%d,"hosts":%d,"start_ns":[%s],"fail":{"mode":"%s","victim":"%s","victim_ip":"%s","t_fail_ns":%s,"t_resume_ns":%s,"approx":%s},"outputs":{%s},"early":{%s}}\n' \
-		"$tag" "$FD_LOAD" "$FD_GROUP" "$FD_T" "$L" "$S" "$HOSTS" \
+	printf '{"kind":"fd","tag":"%s","load":"%s","group":"%s","period_us":%d,"threshold_us":%d,"seconds":%d,"hosts":%d,"beats_target":%d,"start_ns":[%s],"end_ns":%s,"fail":{"mode":"%s","victim":"%s","victim_ip":"%s","t_fail_ns":%s,"t_resume_ns":%s,"approx":%s},"outputs":{%s},"early":{%s}}\n' \
+		"$tag" "$FD_LOAD" "$FD_GROUP" "$FD_T" "$L" $((SECONDS - t0)) "$HOSTS" \
+		"$([ "$fail" = none ] && echo "$FD_BEATS" || echo 0)" \
 		"$(
 			IFS=,
 			echo "${starts[*]}"
-		)" "$fail" "$([ "$fail" = none ] || echo "xl$victim")" \
+		)" "$t_end" "$fail" "$([ "$fail" = none ] || echo "xl$victim")" \
 		"$([ "$fail" = none ] || echo "10.77.0.$victim")" "$t_fail" "$t_resume" "$approx" \
 		"$files" "$early" >>"$RUNS"
 	local n
 	n=$(cat "$RAW/$tag"-xl*.json | grep -c '"event": *"suspected"' || true)
-	echo "$tag: $n suspicion events"
+	echo "$tag: $((SECONDS - t0))s, $n suspicion events"
 }
 
 if [ "${BENCH_FD:-1}" = 1 ]; then
 	load_on "$FD_LOAD"
-	# Step 3: BENCH_FD_BEATS heartbeats sent in total by the HOSTS hosts.
-	long_s=$(((FD_BEATS * FD_T + HOSTS * 1000000 - 1) / (HOSTS * 1000000) + 2))
-	step "X-FD accuracy: $HOSTS hosts, T $FD_T µs, L $FD_L µs, ${long_s}s ($FD_BEATS heartbeats sent), $FD_LOAD"
-	fd_run "fd-long" "$FD_L" "$long_s" none 0 0 0
+	step "X-FD accuracy: $HOSTS hosts, T $FD_T µs, L $FD_L µs, until $FD_BEATS heartbeats are sent (at most ${FD_LONG_MAX}s), $FD_LOAD"
+	fd_run fd-long "$FD_L" none 0
 	# Step 4: detection and accuracy per threshold and failure kind.
 	for L in $FD_LS; do
 		for fail in $FD_FAIL; do
 			for rep in $(seq 1 "$FD_REPS"); do
 				victim=$((HOSTS - (rep - 1) % HOSTS))
 				step "X-FD detection: L $L µs, $fail xl$victim after ${FD_ALIVE}s (rep $rep)"
-				fd_run "fd-L$L-$fail-r$rep" "$L" $((FD_ALIVE + FD_DOWN + 4)) "$fail" \
-					"$victim" "$FD_ALIVE" "$FD_DOWN"
+				fd_run "fd-L$L-$fail-r$rep" "$L" "$fail" "$victim"
 			done
 		done
 	done

@@ -463,15 +463,23 @@ json run_xlane(const options& o) {
   // One message per granted period; the engine sends on its own clock.
   const std::uint64_t period_ns = std::uint64_t{grant.period_us} * 1000;
   std::vector<std::byte> msg(o.size, std::byte{0});
+  constexpr std::uint64_t k_second = 1000000000;
+  std::uint64_t waits = 0, wait_max = 0;
   std::uint64_t next = now_ns() + 20000000;
   for (std::uint64_t i = 0; i < o.count && !rx_error && lane.active(); ++i) {
     sleep_until_ns(next);
-    // One message per engine period: if the last one is still queued (this
-    // thread woke late), let the engine take it first; two queued at the
-    // start of a period would be over the grant and policed.
-    for (const std::uint64_t give_up = now_ns() + 2 * period_ns;
-         lane.ring_stats().used > 0 && now_ns() < give_up;)
-      std::this_thread::yield();
+    // One message per engine round: if the last one is still queued (this
+    // thread woke late, or the engine runs late), let the engine take it
+    // first; two queued at the start of a round would be over the grant and
+    // policed, a loss the sender caused. How often it waited says how far
+    // the engine kept the period.
+    if (lane.ring_stats().used > 0) {
+      const std::uint64_t from = now_ns(), give_up = from + std::max(100 * period_ns, k_second);
+      while (lane.ring_stats().used > 0 && now_ns() < give_up && lane.active())
+        std::this_thread::yield();
+      ++waits;
+      wait_max = std::max(wait_max, now_ns() - from);
+    }
     probe p{k_magic, i, now_ns()};
     std::memcpy(msg.data(), &p, sizeof(p));
     if (!lane.send(msg)) ++s.send_errors;
@@ -503,6 +511,8 @@ json run_xlane(const options& o) {
                 {"lane_terminated", !lane.active()},
                 {"listener_ring", xlane::to_json(listener.stats())},
                 {"lane_counters", engine},
+                {"sender_waits", waits},
+                {"sender_wait_max_ns", wait_max},
                 {"pacing_error_ns", pacing_json(s, grant.period_us)}};
   json j = summary_json(o, s, extra);
   // The granted period is what was measured against.

@@ -802,11 +802,14 @@ int do_send(const command& cmd) {
   std::uint64_t sent = 0, full = 0;
   for (std::uint64_t i = 0; i < cmd.count && !stopped() && lane.active(); ++i) {
     const std::string m = message(i);
-    // Never two queued at once: the engine would police the second.
+    // Never two queued at once: the engine would police the second. If it
+    // runs late, wait for it (a while).
     for (const auto give_up =
-             std::chrono::steady_clock::now() + 2 * std::chrono::nanoseconds(period_ns);
-         lane.ring_stats().used > 0 && std::chrono::steady_clock::now() < give_up;)
-      std::this_thread::yield();
+             std::chrono::steady_clock::now() +
+             std::max<std::chrono::nanoseconds>(1s, 100 * std::chrono::nanoseconds(period_ns));
+         lane.active() && lane.ring_stats().used > 0 &&
+         std::chrono::steady_clock::now() < give_up && !stopped();)
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
     if (lane.send(std::as_bytes(std::span{m})))
       ++sent;
     else

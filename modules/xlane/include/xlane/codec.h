@@ -250,7 +250,7 @@ static inline int xlane_dec_next(struct xlane_dec *d, struct xlane_chunk *c)
 	if (xl_crc32(d->buf + d->off, wire - 4u,
 		     xlane_chunk_seed(d->pkt.seq, d->idx)) != (__u32)xl_be32toh(bcrc))
 		return -EBADMSG;
-	/* The check does not cover the padding: it must be zero as sent. */
+	/* The check covers the padding too; zero padding is also required. */
 	for (i = len; i < ((len + 3u) & ~3u); i++)
 		if (d->buf[d->off + sizeof(ch) + i])
 			return -EBADMSG;
