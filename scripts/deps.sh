@@ -12,8 +12,8 @@ PKGS=(
 	cmake g++ libgtest-dev libcli11-dev libfmt-dev nlohmann-json3-dev
 	# the VM and what runs in it (the guest uses the host's binaries)
 	qemu-system-x86 busybox-static iproute2 gzip procps util-linux
-	# benchmarks run in the guest
-	apache2 wrk
+	# benchmarks run in the guest (bench-xlane: cross traffic, CPU stress, plots)
+	apache2 wrk iperf3 stress-ng python3-matplotlib
 	# checkpatch.pl's SPDX check
 	python3-ply python3-git
 )

@@ -31,8 +31,8 @@
 #      failure kind of BENCH_FD_FAIL, BENCH_FD_REPS times: all hosts alive
 #      for BENCH_FD_ALIVE_S, then one host's application fails:
 #        stall  its liveness counter stops for BENCH_FD_DOWN_S (xlanectl fd
-#               start --stall-after/--stall-for: the process lives on, the
-#               counter its heartbeats carry does not move);
+#               start --stall-after/--stall-for: the process lives on; the
+#               engine sends no heartbeat while the counter does not move);
 #        kill   SIGKILL of its `xlanectl fd start` (the session closes, its
 #               heartbeats stop: a crash);
 #        stop   SIGSTOP, SIGCONT BENCH_FD_DOWN_S later (the whole process
@@ -64,6 +64,8 @@
 #                                XLANE_TOPO_* / XLANE_CROSS_* of xlane-topo.sh
 #                                pass through
 #   XLANE_PARAMS                 insmod parameters of xlane.ko
+#   XLANE_PORT [7400]            lane UDP port: the classifier's band 0 and
+#                                `xlanectl attach ... port N` when set
 #   XLANE_ATTACH_ARGS            extra words for `xlanectl attach dev eth0`
 #   XLANE_LAT_ARGS               extra words for every xlane-lat run
 #   XLANECTL, XLANE_LAT, XLANE_KO  other binaries / module than the build's
@@ -217,7 +219,7 @@ done
 [ -c /dev/xlane ] || die "/dev/xlane did not appear after insmod"
 for k in $(seq 1 "$HOSTS"); do
 	# shellcheck disable=SC2086
-	"$XLANECTL" -n "xl$k" attach dev eth0 ${XLANE_ATTACH_ARGS:-} ||
+	"$XLANECTL" -n "xl$k" attach dev eth0 ${XLANE_PORT:+port "$XLANE_PORT"} ${XLANE_ATTACH_ARGS:-} ||
 		die "xlanectl attach dev eth0 failed in xl$k"
 	ATTACHED+=("xl$k")
 done
@@ -381,7 +383,8 @@ fd_run() { # tag threshold_us fail(none|stall|kill|stop) victim
 	done
 	for k in $(seq 1 "$HOSTS"); do
 		rc=0
-		wait "${FD_PIDS[k - 1]}" || rc=$?
+		# (quiet: bash would report the killed victim)
+		{ wait "${FD_PIDS[k - 1]}"; } 2>/dev/null || rc=$?
 		if [ $rc -ne 0 ] && ! { [ "$fail" = kill ] && [ "$k" = "$victim" ]; }; then
 			tail -n 5 "$RAW/$tag-xl$k.err" >&2 || true
 			die "xlanectl fd start failed in xl$k with status $rc ($tag)"
