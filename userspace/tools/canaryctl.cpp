@@ -39,6 +39,8 @@
 #include "canary_xdp.skel.h"
 #include "canaryctl_cli.hpp"
 #include "xcommon/error.hpp"
+#include "xcommon/libbpf_tool.hpp"
+#include "xcommon/undo.hpp"
 #include "xcommon/unique_fd.hpp"
 
 namespace xsel::canaryctl {
@@ -53,61 +55,13 @@ constexpr std::string_view k_link_pin = "link";
 constexpr std::string_view k_stats_pin = "stats";
 constexpr std::string_view k_prog_pin = "prog";
 
-// --- libbpf's log ----------------------------------------------------------
-//
-// With --verbose everything libbpf says goes to stderr as it comes. Otherwise
-// its warnings are kept and shown only if an operation then fails for a
-// reason other than missing privileges (e.g. the verifier's log).
-
-struct libbpf_log_state {
-  bool verbose = false;
-  std::string warnings;
-};
-
-libbpf_log_state& libbpf_log() {
-  static libbpf_log_state state;
-  return state;
-}
-
-int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
-  auto& log = libbpf_log();
-  if (level == LIBBPF_DEBUG && !log.verbose) return 0;
-  va_list copy;
-  va_copy(copy, args);
-  const int n = std::vsnprintf(nullptr, 0, format, copy);
-  va_end(copy);
-  if (n <= 0) return 0;
-  std::string text(static_cast<std::size_t>(n), '\0');
-  std::vsnprintf(text.data(), text.size() + 1, format, args);
-  if (log.verbose)
-    std::fputs(text.c_str(), stderr);
-  else if (level == LIBBPF_WARN)
-    log.warnings += text;
-  return n;
-}
-
 // --- errors ----------------------------------------------------------------
-
-bool is_privilege_error(int err) { return err == EPERM || err == EACCES; }
 
 // Throws "WHAT: strerror(err)" with a hint fitting the error.
 [[noreturn]] void fail(int err, const std::string& what) {
-  std::string message = fmt::format("{}: {}", what, std::strerror(err));
-  if (is_privilege_error(err)) {
-    throw xcommon::error(std::move(message), err)
-        .with_hint("BPF and XDP need CAP_BPF and CAP_NET_ADMIN (CAP_SYS_ADMIN on older "
-                   "kernels): run canaryctl as root");
-  }
-  std::string hint;
-  auto& log = libbpf_log();
-  if (!log.warnings.empty()) {
-    hint = "libbpf said:\n" + log.warnings;
-    while (!hint.empty() && hint.back() == '\n') hint.pop_back();
-    log.warnings.clear();
-  } else if (!log.verbose) {
-    hint = "run with --verbose to see libbpf's log";
-  }
-  throw xcommon::error(std::move(message), err, std::move(hint));
+  xcommon::libbpf::fail(err, what,
+                        "BPF and XDP need CAP_BPF and CAP_NET_ADMIN (CAP_SYS_ADMIN on older "
+                        "kernels): run canaryctl as root");
 }
 
 // --- RAII for libbpf objects -----------------------------------------------
@@ -121,29 +75,6 @@ struct link_deleter {
   void operator()(bpf_link* link) const noexcept { bpf_link__destroy(link); }
 };
 using link_ptr = std::unique_ptr<bpf_link, link_deleter>;
-
-// Runs an undo action at scope exit unless dismissed.
-class undo {
- public:
-  explicit undo(std::function<void()> action) : action_{std::move(action)} {}
-  undo(const undo&) = delete;
-  undo& operator=(const undo&) = delete;
-  ~undo() {
-    if (action_) action_();
-  }
-  void dismiss() noexcept { action_ = nullptr; }
-
- private:
-  std::function<void()> action_;
-};
-
-template <typename Opts>
-Opts make_opts() {
-  Opts opts;
-  std::memset(&opts, 0, sizeof(opts));
-  opts.sz = sizeof(opts);
-  return opts;
-}
 
 // --- filesystem helpers ----------------------------------------------------
 
@@ -248,7 +179,7 @@ __u32 prog_id_of(int prog_fd) {
 
 // The mode our program (prog_id) is attached in on ifindex, as text.
 std::string attached_mode(unsigned ifindex, __u32 prog_id) {
-  auto q = make_opts<bpf_xdp_query_opts>();
+  auto q = xcommon::libbpf::make_opts<bpf_xdp_query_opts>();
   if (bpf_xdp_query(static_cast<int>(ifindex), 0, &q) < 0) return "unknown";
   if (prog_id != 0) {
     if (q.drv_prog_id == prog_id) return "native";
@@ -321,7 +252,7 @@ int do_attach(const command& cmd) {
     how = "bpf_link";
   } else {
     // Generic (skb) mode through a bpf_link; XDP links accept the mode flags.
-    auto opts = make_opts<bpf_link_create_opts>();
+    auto opts = xcommon::libbpf::make_opts<bpf_link_create_opts>();
     opts.flags = XDP_FLAGS_SKB_MODE;
     const int link_fd = bpf_link_create(prog_fd, static_cast<int>(ifindex), BPF_XDP, &opts);
     if (link_fd >= 0) {
@@ -340,8 +271,8 @@ int do_attach(const command& cmd) {
               fmt::format("attach XDP to {}: {}", cmd.ifname, std::strerror(-err)), -err, hint);
         fail(-err, fmt::format("attach XDP (generic, netlink) to {}", cmd.ifname));
       }
-      undo detach_on_failure([&] {
-        auto o = make_opts<bpf_xdp_attach_opts>();
+      xcommon::undo detach_on_failure([&] {
+        auto o = xcommon::libbpf::make_opts<bpf_xdp_attach_opts>();
         o.old_prog_fd = prog_fd;
         bpf_xdp_detach(static_cast<int>(ifindex), XDP_FLAGS_SKB_MODE, &o);
       });
@@ -394,7 +325,7 @@ int do_detach(const command& cmd) {
     unique_fd prog = pinned_object(prog_path);
     // The interface may be gone, and with it the attachment.
     if (const unsigned ifindex = ::if_nametoindex(cmd.ifname.c_str()); ifindex != 0) {
-      auto o = make_opts<bpf_xdp_attach_opts>();
+      auto o = xcommon::libbpf::make_opts<bpf_xdp_attach_opts>();
       o.old_prog_fd = prog.get();
       if (int err = bpf_xdp_detach(static_cast<int>(ifindex), XDP_FLAGS_SKB_MODE, &o);
           err < 0 && -err != EEXIST && -err != ENOENT)
@@ -514,8 +445,7 @@ int do_list(const command& cmd) {
 
 int execute(const command& cmd) {
   if (!cmd.netns.empty()) enter_netns(cmd.netns);
-  libbpf_log().verbose = cmd.verbose;
-  libbpf_set_print(libbpf_print);
+  xcommon::libbpf::capture_log(cmd.verbose);
   switch (cmd.action) {
     case verb::attach: return do_attach(cmd);
     case verb::detach: return do_detach(cmd);

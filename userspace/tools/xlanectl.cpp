@@ -51,6 +51,8 @@
 #include <nlohmann/json.hpp>
 
 #include "xcommon/error.hpp"
+#include "xcommon/libbpf_tool.hpp"
+#include "xcommon/undo.hpp"
 #include "xcommon/unique_fd.hpp"
 #include "xlane/codec.h"
 #include "xlane/format.hpp"
@@ -90,52 +92,11 @@ void catch_stop_signals() {
 
 bool stopped() { return g_stop != 0; }
 
-// --- libbpf's log: shown with -v, else kept for a failure -------------------
-
-struct libbpf_log_state {
-  bool verbose = false;
-  std::string warnings;
-};
-
-libbpf_log_state& libbpf_log() {
-  static libbpf_log_state state;
-  return state;
-}
-
-int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
-  auto& log = libbpf_log();
-  if (level == LIBBPF_DEBUG && !log.verbose) return 0;
-  va_list copy;
-  va_copy(copy, args);
-  const int n = std::vsnprintf(nullptr, 0, format, copy);
-  va_end(copy);
-  if (n <= 0) return 0;
-  std::string text(static_cast<std::size_t>(n), '\0');
-  std::vsnprintf(text.data(), text.size() + 1, format, args);
-  if (log.verbose)
-    std::fputs(text.c_str(), stderr);
-  else if (level == LIBBPF_WARN)
-    log.warnings += text;
-  return n;
-}
-
 // Throws "WHAT: strerror(err)" with a hint fitting a BPF failure, after `first`.
 [[noreturn]] void bpf_fail(int err, const std::string& what, std::string first = {}) {
-  std::string message = fmt::format("{}: {}", what, std::strerror(err));
-  if (err == EPERM || err == EACCES)
-    throw xcommon::error(std::move(message), err)
-        .with_hint("XDP and pins need CAP_BPF and CAP_NET_ADMIN: run xlanectl as root");
-  std::string hint = std::move(first);
-  if (!hint.empty()) hint += "\n  ";
-  auto& log = libbpf_log();
-  if (!log.warnings.empty()) {
-    hint += "libbpf said:\n" + log.warnings;
-    while (!hint.empty() && hint.back() == '\n') hint.pop_back();
-    log.warnings.clear();
-  } else if (!log.verbose) {
-    hint += "run with --verbose to see libbpf's log";
-  }
-  throw xcommon::error(std::move(message), err, std::move(hint));
+  xcommon::libbpf::fail(err, what,
+                        "XDP and pins need CAP_BPF and CAP_NET_ADMIN: run xlanectl as root",
+                        std::move(first));
 }
 
 // --- RAII ----------------------------------------------------------------
@@ -144,29 +105,6 @@ struct skeleton_deleter {
   void operator()(xlane_rx* skel) const noexcept { xlane_rx__destroy(skel); }
 };
 using skeleton_ptr = std::unique_ptr<xlane_rx, skeleton_deleter>;
-
-// Runs an undo action at scope exit unless dismissed.
-class undo {
- public:
-  explicit undo(std::function<void()> action) : action_{std::move(action)} {}
-  undo(const undo&) = delete;
-  undo& operator=(const undo&) = delete;
-  ~undo() {
-    if (action_) action_();
-  }
-  void dismiss() noexcept { action_ = nullptr; }
-
- private:
-  std::function<void()> action_;
-};
-
-template <typename Opts>
-Opts make_opts() {
-  Opts opts;
-  std::memset(&opts, 0, sizeof(opts));
-  opts.sz = sizeof(opts);
-  return opts;
-}
 
 // --- namespaces, interfaces, bpffs ------------------------------------------
 
@@ -360,7 +298,7 @@ int do_attach(const command& cmd) {
   a.ifindex = ifindex;
   session.attach(a);
   // If anything below fails, put the instance back as it was.
-  undo restore([&] {
+  xcommon::undo restore([&] {
     try {
       if (before.attached) {
         xlane_attach old = before.path;
@@ -393,7 +331,7 @@ int do_attach(const command& cmd) {
 
   // Native first; the generic (skb) path works on every device.
   std::string mode = "native";
-  auto opts = make_opts<bpf_link_create_opts>();
+  auto opts = xcommon::libbpf::make_opts<bpf_link_create_opts>();
   opts.flags = XDP_FLAGS_DRV_MODE;
   int link_fd = bpf_link_create(prog_fd, static_cast<int>(ifindex), BPF_XDP, &opts);
   if (link_fd < 0 && (-link_fd == EOPNOTSUPP || -link_fd == EINVAL)) {
@@ -415,7 +353,7 @@ int do_attach(const command& cmd) {
   make_dir(cmd.pin_root());
   make_dir(dir.substr(0, dir.rfind('/')));
   make_dir(dir);
-  undo unpin([&] {
+  xcommon::undo unpin([&] {
     try {
       remove_pins(cmd, dir);
     } catch (...) {
@@ -898,8 +836,7 @@ int do_listen(const command& cmd) {
 
 int execute(const command& given) {
   if (!given.netns.empty()) enter_netns(given.netns);
-  libbpf_log().verbose = given.verbose;
-  libbpf_set_print(libbpf_print);
+  xcommon::libbpf::capture_log(given.verbose);
   command cmd = given;
   cmd.bpffs = effective_bpffs(given);
   switch (cmd.action) {
