@@ -10,6 +10,8 @@ PKGS=(
 	clang llvm zlib1g-dev libzstd-dev libcap-dev pkg-config
 	# C++ user space and host tests
 	cmake g++ libgtest-dev libcli11-dev libfmt-dev nlohmann-json3-dev
+	# libxps's Redis cache filler (xpsctl redis fill)
+	libhiredis-dev
 	# the VM and what runs in it (the guest uses the host's binaries)
 	qemu-system-x86 busybox-static iproute2 gzip procps util-linux
 	# benchmarks run in the guest (bench-xlane: cross traffic, CPU stress, plots)
