@@ -103,10 +103,12 @@ $(BPF_OUT)/vmlinux.h: $(KSRC)/vmlinux
 	@$(BPFTOOL) btf dump file $< format c >$@.tmp
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "[bpf] vmlinux.h"; fi
 
-$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_OUT)/vmlinux.h $(wildcard bpf/*.h)
+$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_OUT)/vmlinux.h $(wildcard bpf/*.h) \
+		$(wildcard modules/xps/include/xps/*.h)
 	@echo "[bpf] $*.bpf.o"
 	@clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 \
-		-I$(BPF_OUT) -I$(LIBBPF_DIR)/include -Ibpf -c $< -o $@
+		-I$(BPF_OUT) -I$(LIBBPF_DIR)/include -Ibpf \
+		-Imodules/xps/include -c $< -o $@
 
 $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 	@$(BPFTOOL) gen skeleton $< name $* >$@.tmp && mv $@.tmp $@

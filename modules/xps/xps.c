@@ -120,7 +120,8 @@ struct xps_run {
 	u8 reply[XPS_REPLY_MAX];
 };
 
-static DEFINE_PER_CPU(struct xps_run, xps_runs);
+/* Allocated at load: too big for the module's static per-CPU area. */
+static struct xps_run __percpu *xps_runs;
 
 static LIST_HEAD(xps_handlers);		/* RCU readers, xps_mutex writers */
 static DEFINE_MUTEX(xps_mutex);
@@ -134,6 +135,7 @@ static const struct rhashtable_params xps_conn_params = {
 	.head_offset = offsetof(struct xps_conn, rh),
 	.automatic_shrinking = true,
 };
+
 static atomic_t xps_nconns = ATOMIC_INIT(0);
 
 /*
@@ -186,10 +188,12 @@ static void xps_fence_add(struct xps_conn *c, u32 slot, u32 end_seq)
 	atomic_inc(&xps_nfences);
 	if (slot == XPS_SLOT_ALL) {
 		atomic_inc(&xps_all_pending);
+		/* Pending before the new generation: see xps_token(). */
 		smp_mb__after_atomic();
 		WRITE_ONCE(xps_all_gen, xps_gen_next(xps_all_gen));
 	} else {
 		atomic_inc(&xps_slot_pending[slot]);
+		/* Pending before the new generation: see xps_token(). */
 		smp_mb__after_atomic();
 		WRITE_ONCE(xps_slot_gen[slot], xps_gen_next(xps_slot_gen[slot]));
 	}
@@ -244,6 +248,7 @@ static u64 xps_token(u32 slot)
 		return 0;
 	all = READ_ONCE(xps_all_gen);
 	gen = READ_ONCE(xps_slot_gen[slot]);
+	/* Generations before pending counts: pairs with xps_fence_add(). */
 	smp_rmb();
 	if (atomic_read(&xps_all_pending) ||
 	    atomic_read(&xps_slot_pending[slot]))
@@ -390,7 +395,7 @@ static void xps_charge(struct xps_h *h, u64 ns)
 static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 					 bool may_take)
 {
-	struct xps_run *run = this_cpu_ptr(&xps_runs);
+	struct xps_run *run = this_cpu_ptr(xps_runs);
 	u32 seq = TCP_SKB_CB(skb)->seq, end = TCP_SKB_CB(skb)->end_seq;
 	struct xps_fence *f, *tmp;
 	struct xps_handler *ops;
@@ -483,6 +488,8 @@ static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 	    (ret != XPS_TX && ret != XPS_DROP && ret != XPS_RESET))
 		goto pass_counted;
 
+	if (ret == XPS_TX && !run->reply_len)
+		ret = XPS_DROP;	/* answered with nothing */
 	if (ret == XPS_TX) {
 		int err;
 
@@ -526,7 +533,7 @@ pass:
 
 static void xps_consumed(struct sock *sk)
 {
-	struct xps_run *run = this_cpu_ptr(&xps_runs);
+	struct xps_run *run = this_cpu_ptr(xps_runs);
 
 	if (run->reply_skb) {
 		tcp_fastpath_send_reply(sk, run->reply_skb);
@@ -689,7 +696,7 @@ __bpf_kfunc u64 bpf_xps_fence_token(u32 slot)
 	u64 token = xps_token(slot);
 
 	/* Inside a handler the scan would cost every packet. */
-	if (!token && !this_cpu_read(xps_runs.conn)) {
+	if (!token && !this_cpu_ptr(xps_runs)->conn) {
 		xps_retire_all();
 		token = xps_token(slot);
 	}
@@ -792,29 +799,44 @@ static const struct btf_kfunc_id_set xps_syscall_kfunc_set = {
 
 /* ---- sysfs ------------------------------------------------------------ */
 
-#define XPS_STAT_ATTR(field)						\
-static ssize_t field##_show(struct kobject *kobj,			\
-			    struct kobj_attribute *attr, char *buf)	\
-{									\
-	struct xps_h *h = container_of(kobj, struct xps_h, kobj);	\
-	u64 sum = 0;							\
-	int cpu;							\
-									\
-	for_each_possible_cpu(cpu)					\
-		sum += per_cpu_ptr(h->stats, cpu)->field;		\
-	return sysfs_emit(buf, "%llu\n", sum);				\
-}									\
-static struct kobj_attribute xps_attr_##field = __ATTR_RO(field)
+struct xps_stat_attr {
+	struct kobj_attribute attr;
+	size_t off;			/* of the u64 in struct xps_stats */
+};
 
-XPS_STAT_ATTR(calls);
-XPS_STAT_ATTR(tx);
-XPS_STAT_ATTR(drop);
-XPS_STAT_ATTR(pass);
-XPS_STAT_ATTR(reset);
-XPS_STAT_ATTR(refused);
-XPS_STAT_ATTR(unsync);
-XPS_STAT_ATTR(fenced);
-XPS_STAT_ATTR(cpu_ns);
+static ssize_t xps_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	struct xps_h *h = container_of(kobj, struct xps_h, kobj);
+	size_t off = container_of(attr, struct xps_stat_attr, attr)->off;
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += *(u64 *)((u8 *)per_cpu_ptr(h->stats, cpu) + off);
+	return sysfs_emit(buf, "%llu\n", sum);
+}
+
+static struct xps_stat_attr xps_stat_attrs[] = {
+	{ __ATTR(calls, 0444, xps_stat_show, NULL),
+	  offsetof(struct xps_stats, calls) },
+	{ __ATTR(tx, 0444, xps_stat_show, NULL),
+	  offsetof(struct xps_stats, tx) },
+	{ __ATTR(drop, 0444, xps_stat_show, NULL),
+	  offsetof(struct xps_stats, drop) },
+	{ __ATTR(pass, 0444, xps_stat_show, NULL),
+	  offsetof(struct xps_stats, pass) },
+	{ __ATTR(reset, 0444, xps_stat_show, NULL),
+	  offsetof(struct xps_stats, reset) },
+	{ __ATTR(refused, 0444, xps_stat_show, NULL),
+	  offsetof(struct xps_stats, refused) },
+	{ __ATTR(unsync, 0444, xps_stat_show, NULL),
+	  offsetof(struct xps_stats, unsync) },
+	{ __ATTR(fenced, 0444, xps_stat_show, NULL),
+	  offsetof(struct xps_stats, fenced) },
+	{ __ATTR(cpu_ns, 0444, xps_stat_show, NULL),
+	  offsetof(struct xps_stats, cpu_ns) },
+};
 
 static ssize_t lport_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
@@ -822,6 +844,7 @@ static ssize_t lport_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%u\n",
 			  container_of(kobj, struct xps_h, kobj)->pred.lport);
 }
+
 static struct kobj_attribute xps_attr_lport = __ATTR_RO(lport);
 
 static ssize_t owner_pid_show(struct kobject *kobj,
@@ -830,12 +853,15 @@ static ssize_t owner_pid_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%u\n",
 			  container_of(kobj, struct xps_h, kobj)->pred.owner_pid);
 }
+
 static struct kobj_attribute xps_attr_owner_pid = __ATTR_RO(owner_pid);
 
 static struct attribute *xps_h_attrs[] = {
-	&xps_attr_calls.attr, &xps_attr_tx.attr, &xps_attr_drop.attr,
-	&xps_attr_pass.attr, &xps_attr_reset.attr, &xps_attr_refused.attr,
-	&xps_attr_unsync.attr, &xps_attr_fenced.attr, &xps_attr_cpu_ns.attr,
+	&xps_stat_attrs[0].attr.attr, &xps_stat_attrs[1].attr.attr,
+	&xps_stat_attrs[2].attr.attr, &xps_stat_attrs[3].attr.attr,
+	&xps_stat_attrs[4].attr.attr, &xps_stat_attrs[5].attr.attr,
+	&xps_stat_attrs[6].attr.attr, &xps_stat_attrs[7].attr.attr,
+	&xps_stat_attrs[8].attr.attr,
 	&xps_attr_lport.attr, &xps_attr_owner_pid.attr, NULL,
 };
 ATTRIBUTE_GROUPS(xps_h);
@@ -859,6 +885,7 @@ static ssize_t conns_show(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	return sysfs_emit(buf, "%d\n", atomic_read(&xps_nconns));
 }
+
 static struct kobj_attribute xps_attr_conns = __ATTR_RO(conns);
 
 static ssize_t fences_pending_show(struct kobject *kobj,
@@ -866,12 +893,14 @@ static ssize_t fences_pending_show(struct kobject *kobj,
 {
 	return sysfs_emit(buf, "%d\n", atomic_read(&xps_nfences));
 }
+
 static struct kobj_attribute xps_attr_fences_pending =
 	__ATTR_RO(fences_pending);
 
 static struct attribute *xps_global_attrs[] = {
 	&xps_attr_conns.attr, &xps_attr_fences_pending.attr, NULL,
 };
+
 static const struct attribute_group xps_global_group = {
 	.attrs = xps_global_attrs,
 };
@@ -1120,6 +1149,11 @@ static int __init xps_init(void)
 		goto free;
 	}
 	memset32(xps_slot_gen, 1, XPS_SLOTS);
+	xps_runs = alloc_percpu(struct xps_run);
+	if (!xps_runs) {
+		err = -ENOMEM;
+		goto free;
+	}
 	err = rhashtable_init(&xps_conns, &xps_conn_params);
 	if (err)
 		goto free;
@@ -1154,6 +1188,7 @@ kobj:
 ht:
 	rhashtable_destroy(&xps_conns);
 free:
+	free_percpu(xps_runs);
 	vfree(xps_slot_pending);
 	vfree(xps_slot_gen);
 	return err;
@@ -1170,6 +1205,7 @@ static void __exit xps_exit(void)
 	kobject_put(xps_kobj);
 	rhashtable_free_and_destroy(&xps_conns, xps_conn_free_one, NULL);
 	rcu_barrier();	/* kfree_rcu() of connections */
+	free_percpu(xps_runs);
 	vfree(xps_slot_pending);
 	vfree(xps_slot_gen);
 }

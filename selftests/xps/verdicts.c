@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * XPS: the fast-path hook and the xps module, driven with the line-protocol
+ * handler bpf/xps_ping.bpf.c (PING answered in the kernel, DROP, RESET,
+ * "T <slot>" reports a fence token, "W <slot>" fences a write, HOLD /
+ * RELEASE / FOREVER hold fences) attached with bpftool on port 7777.
+ *
+ * The "application" is a thread that answers every line it reads with
+ * "APP:<line>\n", after an optional delay, and can be paused (it then
+ * reads nothing), so the tests see what reached user space and in which
+ * order replies left.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "kselftest_harness.h"
+#include "xsel.h"
+
+#define PORT		7777
+#define PIN		"/sys/fs/bpf/xps_selftest"
+#define SYS		"/sys/kernel/xps"
+
+struct app {
+	int lfd4, lfd6;
+	volatile int paused;
+	volatile int hold_reply;	/* read, but do not answer yet */
+	volatile int lines;		/* lines the application read */
+	volatile int stop;
+	pthread_t thr;
+};
+
+/*
+ * Shared with the test processes: the harness forks one per test, while
+ * the application threads live in the parent.
+ */
+static struct app *app;
+
+static long long stat_of(const char *name)
+{
+	char buf[64];
+
+	if (!xsel_read(xsel_path(SYS "/handlers/ping/%s", name), buf, sizeof(buf)))
+		return -1;
+	return atoll(buf);
+}
+
+static void *conn_thread(void *arg)
+{
+	int fd = (long)arg;
+	char buf[4096], line[512];
+	size_t ll = 0;
+
+	for (;;) {
+		ssize_t n, i;
+
+		while (app->paused && !app->stop)
+			usleep(5000);
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			char out[600];
+			int len;
+
+			if (buf[i] != '\n') {
+				if (ll < sizeof(line) - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = '\0';
+			ll = 0;
+			__sync_fetch_and_add(&app->lines, 1);
+			while (app->hold_reply && !app->stop)
+				usleep(5000);
+			len = snprintf(out, sizeof(out), "APP:%s\n", line);
+			if (write(fd, out, len) != len)
+				break;
+		}
+	}
+	close(fd);
+	return NULL;
+}
+
+static void *app_thread(void *arg)
+{
+	struct pollfd p[2] = { { .fd = app->lfd4, .events = POLLIN },
+			       { .fd = app->lfd6, .events = POLLIN } };
+
+	while (!app->stop) {
+		int i;
+
+		if (poll(p, 2, 100) <= 0)
+			continue;
+		for (i = 0; i < 2; i++) {
+			pthread_t t;
+			int fd;
+
+			if (!(p[i].revents & POLLIN))
+				continue;
+			fd = accept(p[i].fd, NULL, NULL);
+			if (fd < 0)
+				continue;
+			pthread_create(&t, NULL, conn_thread, (void *)(long)fd);
+			pthread_detach(t);
+		}
+	}
+	return NULL;
+}
+
+static int listen_on(int family)
+{
+	int one = 1, fd = socket(family, SOCK_STREAM, 0);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(PORT),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in a4 = { .sin_family = AF_INET,
+				  .sin_port = htons(PORT),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, (void *)&a6, sizeof(a6)))
+			return -1;
+	} else if (bind(fd, (void *)&a4, sizeof(a4))) {
+		return -1;
+	}
+	return listen(fd, 64) ? -1 : fd;
+}
+
+static int dial(int family)
+{
+	int one = 1, fd = socket(family, SOCK_STREAM, 0);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(PORT),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in a4 = { .sin_family = AF_INET,
+				  .sin_port = htons(PORT),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { .tv_sec = 5 };
+	int err;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	err = family == AF_INET6 ? connect(fd, (void *)&a6, sizeof(a6)) :
+				   connect(fd, (void *)&a4, sizeof(a4));
+	if (err) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Read until want bytes arrived (or timeout); returns bytes read. */
+static int recv_n(int fd, char *buf, int want)
+{
+	int got = 0;
+
+	while (got < want) {
+		int n = read(fd, buf + got, want - got);
+
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	buf[got] = '\0';
+	return got;
+}
+
+static int send_s(int fd, const char *s)
+{
+	return write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/*
+ * bpftool (6.12) registers and pins the link, then crashes printing the
+ * type name of a struct_ops type that lives in a module's BTF: judge by
+ * the module's sysfs, not by bpftool's exit status.
+ */
+static int attach(void)
+{
+	int i;
+
+	xsel_sh("rm -rf " PIN);
+	xsel_sh("%s/build/bpftool/bpftool struct_ops register %s/build/bpf/xps_ping.bpf.o " PIN
+		" >/dev/null 2>&1", xsel_root(), xsel_root());
+	for (i = 0; i < 50 && access(SYS "/handlers/ping", F_OK); i++)
+		usleep(20000);
+	return access(PIN, F_OK) || access(SYS "/handlers/ping", F_OK) ? -1 : 0;
+}
+
+static int detach(void)
+{
+	return xsel_sh("rm -rf " PIN);
+}
+
+static int world_up(void)
+{
+	struct stat st;
+
+	app = mmap(NULL, sizeof(*app), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (app == MAP_FAILED)
+		return -1;
+	xsel_sh("rm -rf " PIN);
+	if (stat("/sys/module/xps", &st) == 0 && xsel_sh("rmmod xps"))
+		return -1;
+	if (xsel_sh("insmod %s/modules/xps/xps.ko", xsel_root()))
+		return -1;
+	if (attach())
+		return -1;
+	app->lfd4 = listen_on(AF_INET);
+	app->lfd6 = listen_on(AF_INET6);
+	if (app->lfd4 < 0 || app->lfd6 < 0)
+		return -1;
+	return pthread_create(&app->thr, NULL, app_thread, NULL);
+}
+
+FIXTURE(xps) {
+	int fd;
+};
+
+FIXTURE_SETUP(xps)
+{
+	app->paused = 0;
+	app->hold_reply = 0;
+	self->fd = dial(AF_INET);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(xps)
+{
+	app->hold_reply = 0;
+	app->paused = 0;
+	close(self->fd);
+}
+
+TEST_F(xps, ping_answered_in_kernel_without_waking_the_application)
+{
+	long long tx = stat_of("tx");
+	int lines = app->lines;
+	char buf[64];
+
+	ASSERT_EQ(0, send_s(self->fd, "PING\n"));
+	ASSERT_EQ(7, recv_n(self->fd, buf, 7));
+	EXPECT_STREQ("+PONG\r\n", buf);
+	EXPECT_EQ(lines, app->lines);
+	EXPECT_EQ(tx + 1, stat_of("tx"));
+}
+
+TEST_F(xps, other_input_reaches_the_application_untouched)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, send_s(self->fd, "HELLO\n"));
+	ASSERT_EQ(10, recv_n(self->fd, buf, 10));
+	EXPECT_STREQ("APP:HELLO\n", buf);
+	/* And the fast path still works afterwards. */
+	ASSERT_EQ(0, send_s(self->fd, "PING\n"));
+	ASSERT_EQ(7, recv_n(self->fd, buf, 7));
+	EXPECT_STREQ("+PONG\r\n", buf);
+}
+
+TEST_F(xps, pipelined_requests_in_one_segment)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, send_s(self->fd, "PING\nPING\nPING\n"));
+	ASSERT_EQ(21, recv_n(self->fd, buf, 21));
+	EXPECT_STREQ("+PONG\r\n+PONG\r\n+PONG\r\n", buf);
+}
+
+TEST_F(xps, mixed_segment_goes_to_the_application_whole)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, send_s(self->fd, "PING\nHELLO\n"));
+	ASSERT_EQ(19, recv_n(self->fd, buf, 19));
+	EXPECT_STREQ("APP:PING\nAPP:HELLO\n", buf);
+}
+
+TEST_F(xps, drop_is_silent)
+{
+	long long drop = stat_of("drop");
+	int lines = app->lines;
+	char buf[64];
+
+	ASSERT_EQ(0, send_s(self->fd, "DROP\n"));
+	usleep(100000);
+	ASSERT_EQ(0, send_s(self->fd, "PING\n"));
+	ASSERT_EQ(7, recv_n(self->fd, buf, 7));
+	EXPECT_STREQ("+PONG\r\n", buf);
+	EXPECT_EQ(lines, app->lines);
+	EXPECT_EQ(drop + 1, stat_of("drop"));
+}
+
+TEST_F(xps, reset_closes_the_connection)
+{
+	char buf[64];
+	int n;
+
+	ASSERT_EQ(0, send_s(self->fd, "RESET\n"));
+	n = read(self->fd, buf, sizeof(buf));
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(ECONNRESET, errno);
+}
+
+/* A fast reply never overtakes one the application still owes. */
+TEST_F(xps, fast_reply_waits_for_the_application)
+{
+	char buf[64];
+
+	int i, lines = app->lines;
+
+	/* The application has read HELLO and owes its reply... */
+	app->hold_reply = 1;
+	ASSERT_EQ(0, send_s(self->fd, "HELLO\n"));
+	for (i = 0; i < 500 && app->lines == lines; i++)
+		usleep(10000);
+	ASSERT_EQ(lines + 1, app->lines);
+	/* ...when PING arrives: it must go to the application too. */
+	ASSERT_EQ(0, send_s(self->fd, "PING\n"));
+	usleep(200000);
+	app->hold_reply = 0;
+	EXPECT_EQ(19, recv_n(self->fd, buf, 19));
+	EXPECT_STREQ("APP:HELLO\nAPP:PING\n", buf);
+}
+
+TEST_F(xps, split_request_goes_to_the_application)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, send_s(self->fd, "PI"));
+	usleep(100000);
+	ASSERT_EQ(0, send_s(self->fd, "NG\n"));
+	ASSERT_EQ(9, recv_n(self->fd, buf, 9));
+	EXPECT_STREQ("APP:PING\n", buf);
+}
+
+TEST_F(xps, ipv6)
+{
+	int fd = dial(AF_INET6);
+	char buf[64];
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_s(fd, "PING\n"));
+	ASSERT_EQ(7, recv_n(fd, buf, 7));
+	EXPECT_STREQ("+PONG\r\n", buf);
+	close(fd);
+}
+
+static char token_of(int fd, int slot)
+{
+	char q[32], buf[16];
+
+	snprintf(q, sizeof(q), "T %d\n", slot);
+	if (send_s(fd, q) || recv_n(fd, buf, 6) != 6 || strncmp(buf, "+T ", 3))
+		return '?';
+	return buf[3];
+}
+
+/* A write fence is pending until the application has read the write. */
+TEST_F(xps, write_fence_pending_until_read)
+{
+	int w = dial(AF_INET), r = dial(AF_INET);
+	char buf[64];
+
+	ASSERT_LE(0, w);
+	ASSERT_LE(0, r);
+	EXPECT_EQ('1', token_of(r, 5));
+	app->paused = 1;
+	ASSERT_EQ(0, send_s(w, "W 5\n"));
+	usleep(100000);
+	EXPECT_EQ('0', token_of(r, 5));
+	EXPECT_EQ('1', token_of(r, 6));
+	app->paused = 0;
+	ASSERT_EQ(8, recv_n(w, buf, 8));	/* APP:W 5 */
+	/* Retired when the writer's connection moves on. */
+	ASSERT_EQ(0, send_s(w, "HELLO\n"));
+	ASSERT_EQ(10, recv_n(w, buf, 10));
+	EXPECT_EQ('1', token_of(r, 5));
+	close(w);
+	close(r);
+}
+
+/* Held fences (a transaction) outlive the read until released. */
+TEST_F(xps, held_fence_waits_for_release)
+{
+	int w = dial(AF_INET), r = dial(AF_INET);
+	char buf[64];
+
+	ASSERT_LE(0, w);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, send_s(w, "HOLD\nW 9\n"));
+	ASSERT_EQ(17, recv_n(w, buf, 17));
+	ASSERT_EQ(0, send_s(w, "HELLO\n"));
+	ASSERT_EQ(10, recv_n(w, buf, 10));
+	EXPECT_EQ('0', token_of(r, 9));
+	ASSERT_EQ(0, send_s(w, "RELEASE\n"));
+	ASSERT_EQ(12, recv_n(w, buf, 12));
+	ASSERT_EQ(0, send_s(w, "HELLO\n"));
+	ASSERT_EQ(10, recv_n(w, buf, 10));
+	EXPECT_EQ('1', token_of(r, 9));
+	close(w);
+	close(r);
+}
+
+/* A connection's fences retire when it goes away, even unread. */
+TEST_F(xps, fences_retire_when_the_connection_is_destroyed)
+{
+	int w = dial(AF_INET), r = dial(AF_INET);
+	char buf[64];
+
+	ASSERT_LE(0, w);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, send_s(w, "FOREVER\nW all\n"));
+	ASSERT_EQ(22, recv_n(w, buf, 22));
+	EXPECT_EQ('0', token_of(r, 11));
+	close(w);
+	usleep(300000);
+	EXPECT_EQ('1', token_of(r, 11));
+	close(r);
+}
+
+TEST_F(xps, unprivileged_users_cannot_attach)
+{
+	char out[4096];
+	int rc;
+
+	rc = xsel_capture(out, sizeof(out), "setpriv --reuid=65534 --regid=65534 --clear-groups %s/build/bpftool/bpftool struct_ops register %s/build/bpf/xps_ping.bpf.o /sys/fs/bpf/xps_nobody 2>&1",
+			  xsel_root(), xsel_root());
+	EXPECT_NE(0, rc);
+	/* Refused for the privilege, not for anything else. */
+	EXPECT_TRUE(strstr(out, "not permitted") || strstr(out, "ermission"))
+		TH_LOG("bpftool said: %s", out);
+	EXPECT_NE(0, access("/sys/fs/bpf/xps_nobody", F_OK));
+}
+
+static volatile int pinging;
+
+static void *pinger(void *arg)
+{
+	long bad = 0;
+
+	while (pinging) {
+		int fd = dial(AF_INET);
+		char buf[64];
+		int n;
+
+		if (fd < 0) {
+			bad++;
+			continue;
+		}
+		/* Either path answers: the kernel or the application. */
+		if (send_s(fd, "PING\n"))
+			bad++;
+		n = recv_n(fd, buf, 7);
+		if (n != 7 || (strcmp(buf, "+PONG\r\n") && strncmp(buf, "APP:PIN", 7)))
+			bad++;
+		close(fd);
+	}
+	return (void *)bad;
+}
+
+/* Detach and unload under traffic: no request is lost or left hanging. */
+TEST_F(xps, detach_and_unload_under_traffic)
+{
+	pthread_t t;
+	void *bad;
+	int i;
+
+	pinging = 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, pinger, NULL));
+	usleep(300000);
+	/* Attached handlers pin the module. */
+	EXPECT_NE(0, xsel_sh("rmmod xps 2>/dev/null"));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, detach());
+		usleep(200000);
+		EXPECT_EQ(0, attach());
+		usleep(200000);
+	}
+	EXPECT_EQ(0, detach());
+	usleep(300000);
+	/* bpf_link release is asynchronous: give it a moment. */
+	for (i = 0; i < 50 && xsel_sh("rmmod xps 2>/dev/null"); i++)
+		usleep(100000);
+	EXPECT_LT(i, 50);
+	usleep(300000);
+	pinging = 0;
+	pthread_join(t, &bad);
+	EXPECT_EQ(0, (long)bad);
+	EXPECT_NE(0, access(SYS, F_OK));
+}
+
+int main(int argc, char **argv)
+{
+	if (world_up()) {
+		fprintf(stderr, "xps selftest: cannot load the module or attach %s\n", PIN);
+		return KSFT_FAIL;
+	}
+	return test_harness_run(argc, argv);
+}
