@@ -56,12 +56,13 @@ enum xps_verdict {
 	XPS_RESET = 3,
 };
 
-/* xps_md.flags */
-#define XPS_MD_IPV6	(1U << 0)	/* socket is AF_INET6 (v4-mapped too) */
-#define XPS_MD_PASS_ONLY (1U << 1)	/* the payload will be PASSed whatever
-					 * the verdict (ordering fence, or the
-					 * application has unread input): only
-					 * fence its writes */
+/*
+ * xps_md.flags: XPS_MD_IPV6, the socket is AF_INET6 (v4-mapped too);
+ * XPS_MD_PASS_ONLY, the payload is PASSed whatever the verdict (ordering
+ * fence, or the application has unread input): only fence its writes.
+ */
+#define XPS_MD_IPV6		0x1U
+#define XPS_MD_PASS_ONLY	0x2U
 
 /* Read-only context of one handle() call. */
 struct xps_md {
@@ -80,11 +81,14 @@ struct xps_md {
 #define XPS_HOLD_ON		1
 #define XPS_HOLD_FOREVER	2
 
-/* xps_handler.flags */
-#define XPS_F_STRICT	(1U << 0)	/* once anything was PASSed on a
-					 * connection, PASS all its input */
-#define XPS_F_IPV4	(1U << 1)	/* only IPv4 connections */
-#define XPS_F_IPV6	(1U << 2)	/* only IPv6 connections */
+/*
+ * xps_handler.flags: XPS_F_STRICT, once anything was PASSed on a
+ * connection, PASS all its input; XPS_F_IPV4 / XPS_F_IPV6, only
+ * connections of that family.
+ */
+#define XPS_F_STRICT	0x1U
+#define XPS_F_IPV4	0x2U
+#define XPS_F_IPV6	0x4U
 
 /*
  * The struct_ops type. Predicate fields at zero are wildcards. Addresses
