@@ -11,6 +11,9 @@
 namespace xsel::latrctl {
 namespace {
 
+using xcommon::cli::looks_like_option;
+using xcommon::cli::parse_decimal;
+
 constexpr std::string_view k_description =
     "latrctl - control LATR, lazy TLB shootdowns\n"
     "\n"
@@ -70,16 +73,6 @@ parse_result usage_error(std::string_view message, std::string_view help_cmd) {
   return xcommon::cli::usage_error("latrctl", message, help_cmd);
 }
 
-// A decimal number without sign, spaces or suffix.
-template <typename T>
-std::optional<T> parse_decimal(std::string_view text) {
-  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 // The one word a verb takes ("PID", "US", "MODE"); nullopt with `problem` set otherwise.
 std::optional<std::string> take_one(const std::vector<std::string>& words, std::string_view name,
                                     std::string& problem) {
@@ -111,17 +104,6 @@ std::optional<std::string> check_timeout(const std::string& word, unsigned& us) 
                        word, k_timeout_min_us, k_timeout_max_us);
   us = static_cast<unsigned>(*value);
   return std::nullopt;
-}
-
-bool looks_like_option(const std::string& word) { return word.size() > 1 && word.front() == '-'; }
-
-// "unknown X 'word' (known: ...)" or "unknown option '-x'" for what CLI11
-// could not place after `where`.
-parse_result unknown_word(const std::string& word, std::string_view kind, std::string_view known,
-                          std::string_view where) {
-  if (looks_like_option(word))
-    return usage_error(fmt::format("unknown option '{}'", word), where);
-  return usage_error(fmt::format("unknown {} '{}' (known: {})", kind, word, known), where);
 }
 
 }  // namespace
@@ -275,40 +257,26 @@ parse_result parse_args(const std::vector<std::string>& args) {
   if (auto stop = xcommon::cli::parse(app, args)) return *stop;
 
   // The chain of parsed (sub)commands: app, the command, maybe its verb.
-  std::vector<const CLI::App*> chain{&app};
-  std::string where = "latrctl";
-  while (true) {
-    auto parsed = chain.back()->get_subcommands();
-    if (parsed.empty()) break;
-    chain.push_back(parsed.front());
-    where += " " + parsed.front()->get_name();
-  }
-  const CLI::App* last = chain.back();
+  const auto chain = xcommon::cli::parsed_subcommands(app);
+  const std::string& where = chain.where;
+  const CLI::App* last = chain.last();
 
+  using xcommon::cli::missing_or_unknown;
   constexpr std::string_view k_commands = "status, enable, disable, set, process, stats";
-  if (last == &app) {
-    auto rest = app.remaining();
-    if (rest.empty()) return usage_error(fmt::format("missing command ({})", k_commands), where);
-    return unknown_word(rest.front(), "command", k_commands, where);
-  }
-  if (last == set) {
-    auto rest = set->remaining();
-    if (rest.empty()) return usage_error("missing setting (mode or timeout)", where);
-    return unknown_word(rest.front(), "setting", "mode, timeout", where);
-  }
-  if (last == process) {
-    auto rest = process->remaining();
-    if (rest.empty()) return usage_error("missing verb (optin or optout)", where);
-    return unknown_word(rest.front(), "verb for 'process'", "optin, optout", where);
-  }
+  if (last == &app)
+    return usage_error(missing_or_unknown(app, fmt::format("missing command ({})", k_commands),
+                                          "command", k_commands),
+                       where);
+  if (last == set)
+    return usage_error(
+        missing_or_unknown(*set, "missing setting (mode or timeout)", "setting", "mode, timeout"),
+        where);
+  if (last == process)
+    return usage_error(missing_or_unknown(*process, "missing verb (optin or optout)",
+                                          "verb for 'process'", "optin, optout"),
+                       where);
   // Anything CLI11 could not place (allow_extras) is an error too.
-  for (const CLI::App* a : chain) {
-    auto rest = a->remaining();
-    if (rest.empty()) continue;
-    if (looks_like_option(rest.front()))
-      return usage_error(fmt::format("unknown option '{}'", rest.front()), where);
-    return usage_error(fmt::format("unexpected argument '{}'", rest.front()), where);
-  }
+  if (auto p = xcommon::cli::leftover(chain)) return usage_error(*p, where);
 
   std::string problem;
   if (last == status) {

@@ -21,6 +21,9 @@
 namespace xsel::xlanectl {
 namespace {
 
+using xcommon::cli::looks_like_option;
+using xcommon::cli::parse_decimal;
+
 constexpr std::string_view k_description =
     "xlanectl - X-Lane, bounded periodic messages on an isolated core\n"
     "\n"
@@ -93,17 +96,6 @@ constexpr std::string_view k_see_main_help =
 
 parse_result usage_error(std::string_view message, std::string_view help_cmd) {
   return xcommon::cli::usage_error("xlanectl", message, help_cmd);
-}
-
-bool looks_like_option(const std::string& word) { return word.size() > 1 && word.front() == '-'; }
-
-// A decimal number without sign, spaces or suffix.
-std::optional<std::uint64_t> parse_decimal(std::string_view text) {
-  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
-  std::uint64_t value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 using problem = std::optional<std::string>;
@@ -450,47 +442,26 @@ parse_result parse_args(const std::vector<std::string>& args) {
   payload_given = send->count("--payload") > 0;
 
   // The chain of parsed (sub)commands: app, the object/verb, maybe its verb.
-  std::vector<const CLI::App*> chain{&app};
-  std::string where = "xlanectl";
-  while (true) {
-    auto parsed = chain.back()->get_subcommands();
-    if (parsed.empty()) break;
-    chain.push_back(parsed.front());
-    where += " " + parsed.front()->get_name();
-  }
-  const CLI::App* last = chain.back();
+  const auto chain = xcommon::cli::parsed_subcommands(app);
+  const std::string& where = chain.where;
+  const CLI::App* last = chain.last();
 
-  auto unknown_word = [&](const std::string& word, std::string_view kind,
-                          std::string_view known) -> parse_result {
-    if (looks_like_option(word))
-      return usage_error(fmt::format("unknown option '{}'", word), where);
-    return usage_error(fmt::format("unknown {} '{}' (known: {})", kind, word, known), where);
-  };
+  using xcommon::cli::missing_or_unknown;
   constexpr std::string_view k_commands =
       "attach, detach, show, lanes, bridges, lane, fd, send, listen";
-  if (last == &app) {
-    auto rest = app.remaining();
-    if (rest.empty()) return usage_error(fmt::format("missing command ({})", k_commands), where);
-    return unknown_word(rest.front(), "command", k_commands);
-  }
-  if (last == lane) {
-    auto rest = lane->remaining();
-    if (rest.empty()) return usage_error("missing verb (request)", where);
-    return unknown_word(rest.front(), "verb for 'lane'", "request");
-  }
-  if (last == fd) {
-    auto rest = fd->remaining();
-    if (rest.empty()) return usage_error("missing verb (start or status)", where);
-    return unknown_word(rest.front(), "verb for 'fd'", "start, status");
-  }
+  if (last == &app)
+    return usage_error(missing_or_unknown(app, fmt::format("missing command ({})", k_commands),
+                                          "command", k_commands),
+                       where);
+  if (last == lane)
+    return usage_error(
+        missing_or_unknown(*lane, "missing verb (request)", "verb for 'lane'", "request"), where);
+  if (last == fd)
+    return usage_error(missing_or_unknown(*fd, "missing verb (start or status)", "verb for 'fd'",
+                                          "start, status"),
+                       where);
   // Anything CLI11 could not place (allow_extras) is an error too.
-  for (const CLI::App* a : chain) {
-    auto rest = a->remaining();
-    if (rest.empty()) continue;
-    if (looks_like_option(rest.front()))
-      return usage_error(fmt::format("unknown option '{}'", rest.front()), where);
-    return usage_error(fmt::format("unexpected argument '{}'", rest.front()), where);
-  }
+  if (auto q = xcommon::cli::leftover(chain)) return usage_error(*q, where);
 
   problem p;
   auto dev_keyword = [&](bool required) {

@@ -82,6 +82,35 @@ std::optional<early_exit> parse(CLI::App& app, const std::vector<std::string>& a
   return std::nullopt;
 }
 
+parsed_chain parsed_subcommands(const CLI::App& app) {
+  parsed_chain c{{&app}, app.get_name()};
+  while (true) {
+    auto parsed = c.apps.back()->get_subcommands();
+    if (parsed.empty()) break;
+    c.apps.push_back(parsed.front());
+    c.where += " " + parsed.front()->get_name();
+  }
+  return c;
+}
+
+std::string missing_or_unknown(const CLI::App& group, std::string_view missing,
+                               std::string_view kind, std::string_view known) {
+  const auto rest = group.remaining();
+  if (rest.empty()) return std::string(missing);
+  if (looks_like_option(rest.front())) return fmt::format("unknown option '{}'", rest.front());
+  return fmt::format("unknown {} '{}' (known: {})", kind, rest.front(), known);
+}
+
+std::optional<std::string> leftover(const parsed_chain& chain) {
+  for (const CLI::App* a : chain.apps) {
+    const auto rest = a->remaining();
+    if (rest.empty()) continue;
+    if (looks_like_option(rest.front())) return fmt::format("unknown option '{}'", rest.front());
+    return fmt::format("unexpected argument '{}'", rest.front());
+  }
+  return std::nullopt;
+}
+
 int print_early_exit(const early_exit& stop) {
   std::cout << stop.out;
   std::cerr << stop.err;

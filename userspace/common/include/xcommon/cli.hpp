@@ -20,7 +20,9 @@
 // Only cli.cpp needs CLI11's headers; callers include <CLI/CLI.hpp> themselves.
 #pragma once
 
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -72,6 +74,42 @@ void use_formatter(CLI::App& app, std::size_t column_width);
 //  - a CLI11 parse error: a usage_error pointing to the --help of the
 //    innermost subcommand named (exit 2).
 [[nodiscard]] std::optional<early_exit> parse(CLI::App& app, const std::vector<std::string>& args);
+
+// The subcommands named on a parsed command line: app first, then each
+// subcommand inside the previous one ("xpsctl handler attach"), and that
+// path as text for messages.
+struct parsed_chain {
+  std::vector<const CLI::App*> apps;
+  std::string where;  // "tool sub verb"
+  [[nodiscard]] const CLI::App* last() const { return apps.back(); }
+};
+[[nodiscard]] parsed_chain parsed_subcommands(const CLI::App& app);
+
+// For a command line that stopped at `group` (an object or command that
+// needs a verb): `missing` ("missing verb (start or status)") if nothing
+// followed, else "unknown option 'W'" or "unknown KIND 'W' (known: KNOWN)".
+[[nodiscard]] std::string missing_or_unknown(const CLI::App& group, std::string_view missing,
+                                             std::string_view kind, std::string_view known);
+
+// "unknown option 'W'" or "unexpected argument 'W'" for the first word an
+// app of the chain could not place (apps with allow_extras()), if any.
+[[nodiscard]] std::optional<std::string> leftover(const parsed_chain& chain);
+
+// A word that is an option ("-x", "--name"), not a value ("-" is a value).
+[[nodiscard]] inline bool looks_like_option(std::string_view word) noexcept {
+  return word.size() > 1 && word.front() == '-';
+}
+
+// A decimal number without sign, spaces or suffix; nullopt for anything
+// else, or one that does not fit T.
+template <typename T = std::uint64_t>
+[[nodiscard]] std::optional<T> parse_decimal(std::string_view text) noexcept {
+  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
 
 // Prints the help or usage error of `stop`; returns its exit status.
 int print_early_exit(const early_exit& stop);
