@@ -68,6 +68,8 @@
 #                                `xlanectl attach ... port N` when set
 #   XLANE_ATTACH_ARGS            extra words for `xlanectl attach dev eth0`
 #   XLANE_LAT_ARGS               extra words for every xlane-lat run
+#   BENCH_BASE_TOS [184]         IP TOS of the udp/busypoll baselines (184 =
+#                                DSCP EF, the switch band lane traffic gets)
 #   XLANECTL, XLANE_LAT, XLANE_KO  other binaries / module than the build's
 set -Eeuo pipefail
 trap 'printf "guest-bench-xlane: failed at line %s: %s\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
@@ -255,9 +257,14 @@ for load in $LOADS; do
 		read -r b0 b1 < <(band_pkts xlsw sw2)
 		rc=0
 		# shellcheck disable=SC2086
+		# The baselines' packets get the lane traffic's DSCP (EF), so
+		# that the switch's strict priority is no part of the ratios.
+		tos=
+		[ "$mode" = xlane ] || tos="--tos ${BENCH_BASE_TOS:-184}"
+		# shellcheck disable=SC2086
 		timeout -k 10 "$lat_timeout" "$XLAT" "$mode" --ns-send xl1 --ns-recv xl2 \
 			--count "$MSGS" --period-us "$PERIOD" --json "$RAW/$tag.json" \
-			${XLANE_LAT_ARGS:-} >"$RAW/$tag.log" 2>&1 || rc=$?
+			$tos ${XLANE_LAT_ARGS:-} >"$RAW/$tag.log" 2>&1 || rc=$?
 		tail -n 5 "$RAW/$tag.log"
 		[ $rc -ne 124 ] || die "xlane-lat $mode ($load) did not finish within ${lat_timeout}s"
 		[ $rc -eq 0 ] || die "xlane-lat $mode ($load) failed with status $rc (log: $RAW/$tag.log)"

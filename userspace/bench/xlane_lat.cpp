@@ -100,6 +100,7 @@ struct options {
   int busy_poll_us = 50;
   double drain_s = 1.0;
   int prio = 0;
+  int tos = -1;  // IP_TOS of the UDP sender (udp, busypoll); -1 = leave
   std::string json_path;
 };
 
@@ -268,6 +269,9 @@ unique_fd udp_sender(const options& o, xlane::Ipv4 dst) {
   a.sin_addr.s_addr = dst.be;
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
     xcommon::throw_errno("connect UDP socket to {}:{}", dst.str(), o.port);
+  if (o.tos >= 0 &&
+      ::setsockopt(fd.get(), IPPROTO_IP, IP_TOS, &o.tos, sizeof(o.tos)) != 0)
+    xcommon::throw_errno("setsockopt IP_TOS {:#x}", o.tos);
   return fd;
 }
 
@@ -593,6 +597,10 @@ int main(int argc, char** argv) {
   app.add_option("--busy-poll-us", o.busy_poll_us, "SO_BUSY_POLL (busypoll)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  app.add_option("--tos", o.tos,
+                 "IP TOS byte of the UDP baselines' packets, e.g. 184 (DSCP EF, "
+                 "the switch's priority band, as lane traffic) for a fair comparison")
+      ->check(CLI::Range(0, 255));
   app.add_option("--prio", o.prio, "lane priority (xlane)")
       ->capture_default_str()
       ->check(CLI::Range(0, static_cast<int>(XLANE_PRIO_LEVELS) - 1));
