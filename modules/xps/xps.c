@@ -111,6 +111,7 @@ struct xps_conn {
 struct xps_run {
 	struct xps_md md;		/* first: kfuncs container_of() it */
 	struct xps_conn *conn;
+	struct xps_h *h;
 	struct sk_buff *skb;
 	struct sk_buff *reply_skb;	/* built in rcv, sent in consumed */
 	u32 end_seq;
@@ -465,6 +466,7 @@ static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 	run->md.conn_msgs = c->msgs;
 	run->md.state = c->state;
 	run->conn = c;
+	run->h = h;
 	run->skb = skb;
 	run->end_seq = end;
 	run->reply_len = 0;
@@ -680,6 +682,7 @@ __bpf_kfunc void bpf_xps_fence_write(struct xps_md *md, u32 slot)
 	spin_lock(&xps_fence_lock);
 	xps_fence_add(c, slot, run->end_seq);
 	spin_unlock(&xps_fence_lock);
+	this_cpu_inc(run->h->stats->fenced);
 }
 
 /**

@@ -3,7 +3,7 @@
  * XPS: the fast-path hook and the xps module, driven with the line-protocol
  * handler bpf/xps_ping.bpf.c (PING answered in the kernel, DROP, RESET,
  * "T <slot>" reports a fence token, "W <slot>" fences a write, HOLD /
- * RELEASE / FOREVER hold fences) attached with bpftool on port 7777.
+ * RELEASE / FOREVER hold fences) attached with xpsctl on port 7777.
  *
  * The "application" is a thread that answers every line it reads with
  * "APP:<line>\n", after an optional delay, and can be paused (it then
@@ -23,7 +23,7 @@
 #include "xsel.h"
 
 #define PORT		7777
-#define PIN		"/sys/fs/bpf/xps_selftest"
+#define PIN		"/sys/fs/bpf/xps/ping"
 #define SYS		"/sys/kernel/xps"
 
 struct app {
@@ -178,26 +178,18 @@ static int send_s(int fd, const char *s)
 	return write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
 }
 
-/*
- * bpftool (6.12) registers and pins the link, then crashes printing the
- * type name of a struct_ops type that lives in a module's BTF: judge by
- * the module's sysfs, not by bpftool's exit status.
- */
+/* Attach and detach with the project's tool, as a user would. */
 static int attach(void)
 {
-	int i;
-
-	xsel_sh("rm -rf " PIN);
-	xsel_sh("%s/build/bpftool/bpftool struct_ops register %s/build/bpf/xps_ping.bpf.o " PIN
-		" >/dev/null 2>&1", xsel_root(), xsel_root());
-	for (i = 0; i < 50 && access(SYS "/handlers/ping", F_OK); i++)
-		usleep(20000);
-	return access(PIN, F_OK) || access(SYS "/handlers/ping", F_OK) ? -1 : 0;
+	return xsel_sh("%s/build/userspace/bin/xpsctl handler attach %s/build/bpf/xps_ping.bpf.o >/dev/null",
+		       xsel_root(), xsel_root()) ||
+	       access(PIN, F_OK) || access(SYS "/handlers/ping", F_OK) ? -1 : 0;
 }
 
 static int detach(void)
 {
-	return xsel_sh("rm -rf " PIN);
+	return xsel_sh("%s/build/userspace/bin/xpsctl handler detach ping >/dev/null",
+		       xsel_root());
 }
 
 static int world_up(void)
@@ -433,13 +425,14 @@ TEST_F(xps, unprivileged_users_cannot_attach)
 	char out[4096];
 	int rc;
 
-	rc = xsel_capture(out, sizeof(out), "setpriv --reuid=65534 --regid=65534 --clear-groups %s/build/bpftool/bpftool struct_ops register %s/build/bpf/xps_ping.bpf.o /sys/fs/bpf/xps_nobody 2>&1",
+	rc = xsel_capture(out, sizeof(out), "setpriv --reuid=65534 --regid=65534 --clear-groups %s/build/userspace/bin/xpsctl handler attach %s/build/bpf/xps_ping.bpf.o --name nobody 2>&1",
 			  xsel_root(), xsel_root());
 	EXPECT_NE(0, rc);
-	/* Refused for the privilege, not for anything else. */
-	EXPECT_TRUE(strstr(out, "not permitted") || strstr(out, "ermission"))
-		TH_LOG("bpftool said: %s", out);
-	EXPECT_NE(0, access("/sys/fs/bpf/xps_nobody", F_OK));
+	/* Refused for the privilege, with a message that says so. */
+	EXPECT_TRUE(strstr(out, "root") || strstr(out, "not permitted"))
+		TH_LOG("xpsctl said: %s", out);
+	EXPECT_NE(0, access(SYS "/handlers/nobody", F_OK));
+	EXPECT_NE(0, access("/sys/fs/bpf/xps/nobody", F_OK));
 }
 
 static volatile int pinging;

@@ -45,10 +45,10 @@ std::string_view counter_description(std::string_view name) noexcept {
       "replies that could not be sent, passed instead",
       "payloads passed while the connection was out of step",
       "write fences taken",
-      "CPU time in the handler, ns (charged to owner_pid)",
+      "CPU time in the handler, ns (counted per handler; not yet charged to owner_pid)",
       "connections with handler state",
       "local port of the predicate (0: any)",
-      "process charged with the handler's time",
+      "process the handler works for (its CPU time is not charged there yet)",
   };
   const std::size_t i = rank(name);
   return i < k_text.size() ? k_text[i] : std::string_view{};
