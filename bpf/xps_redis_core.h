@@ -66,6 +66,7 @@ struct xps_redis_scratch {
 	struct xps_redis_key key;	/* also the miss record */
 	__u64 state;			/* the connection's state, as it goes */
 	__u64 now_ms;			/* CLOCK_REALTIME, 0 until read */
+	__u64 tag;			/* xps_resp_tag() of key */
 	__u32 tx;			/* every command so far answered */
 	__u32 answered;			/* GETs answered */
 	__u32 all;			/* XPS_SLOT_ALL fenced for it */
@@ -109,6 +110,7 @@ static __always_inline __u32 xps_redis_key_load(struct xps_redis_scratch *sc)
 {
 	__u32 off = sc->p.arg_off, len = sc->p.arg_len;
 	__u32 h = XPS_RESP_FNV_BASIS, i;
+	__u64 tag = XPS_RESP_FNV64_BASIS;
 
 	__builtin_memset(&sc->key, 0, sizeof(sc->key));
 	sc->key.len = len;
@@ -120,7 +122,9 @@ static __always_inline __u32 xps_redis_key_load(struct xps_redis_scratch *sc)
 		c = xps_resp_at(&sc->p, sc->win.b, off + i);
 		sc->key.key[i] = (char)c;
 		h = xps_resp_fnv(h, c);
+		tag = xps_resp_fnv64(tag, c);
 	}
+	sc->tag = tag;
 	return h & (XPS_SLOTS - 1);
 }
 
@@ -190,8 +194,10 @@ static __always_inline void xps_redis_get_key(struct xps_md *md,
 	val = XR_LOOKUP(&sc->key);
 	if (!val)
 		goto miss;
+	/* Stored: the fence token XORed with the key's tag (xps_resp_tag()). */
 	token = XR_READ_ONCE(val->token);
-	if (!token || token != XR_TOKEN(slot))
+	exp = XR_TOKEN(slot);
+	if (!exp || (token ^ sc->tag) != exp)
 		goto miss;
 	exp = XR_READ_ONCE(val->expire_ms);
 	if (exp) {

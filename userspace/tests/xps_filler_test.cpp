@@ -99,10 +99,11 @@ TEST_F(FillerTest, TokenBeforeFetchBeforeStore) {
   EXPECT_EQ(log.events, (std::vector<std::string>{"token k1", "token k2", "fetch k1,k2",
                                                   "store k1", "store k2"}))
       << "every token is taken before Redis is asked; one pipeline for the batch";
-  EXPECT_EQ(cache.entries["k1"].token, 7u);
+  EXPECT_EQ(cache.entries["k1"].token, 7u ^ xps_resp_tag("k1", 2));
   EXPECT_EQ(cache.entries["k1"].expire_ms, 0u) << "PEXPIRETIME -1: no expiry";
   EXPECT_EQ(cache.entries["k1"].data, "v1");
-  EXPECT_EQ(cache.entries["k2"].token, 99u) << "the token of the key's own slot";
+  EXPECT_EQ(cache.entries["k2"].token, 99u ^ xps_resp_tag("k2", 2))
+      << "the token of the key's own slot, XORed with the key's tag";
   EXPECT_EQ(cache.entries["k2"].expire_ms, 1700000000123u);
   EXPECT_EQ(f.stats().filled, 2u);
   EXPECT_EQ(f.queued(), 0u);
@@ -130,7 +131,7 @@ TEST_F(FillerTest, PendingWriteMeansNoFetchAndNoStore) {
   value("k", "new");
   EXPECT_EQ(f.run(*f.next_due()), 1u);
   EXPECT_EQ(cache.entries.at("k").data, "new");
-  EXPECT_EQ(cache.entries.at("k").token, 8u);
+  EXPECT_EQ(cache.entries.at("k").token, 8u ^ xps_resp_tag("k", 1));
 }
 
 TEST_F(FillerTest, RetriesAreBoundedAndBackOff) {
@@ -163,7 +164,7 @@ TEST_F(FillerTest, RetriesAreBoundedAndBackOff) {
   tokens.tokens[slot_of("k")] = 3;
   f.miss("k", now);
   f.run(now);
-  EXPECT_EQ(cache.entries.at("k").token, 3u);
+  EXPECT_EQ(cache.entries.at("k").token, 3u ^ xps_resp_tag("k", 1));
 }
 
 TEST_F(FillerTest, WhatIsNotCached) {

@@ -178,7 +178,7 @@ struct conn {
   void cache(const std::string& k, const std::string& v, std::uint64_t token = 7,
              std::uint64_t expire_ms = 0) {
     xps_redis_val val{};
-    val.token = token;
+    val.token = token ^ xps_resp_tag(k.data(), static_cast<__u32>(k.size()));
     val.expire_ms = expire_ms;
     val.len = static_cast<__u32>(v.size());
     std::memcpy(val.data, v.data(), v.size());
@@ -329,7 +329,18 @@ TEST(XpsRedisHandler, ReplyRefusedOrTorn) {
   c.e.on_reply = [&c] { c.e.cache["a"].token = 8; };
   EXPECT_EQ(c.redis(resp({"GET", "a"})), XPS_PASS);
   c.e.on_reply = nullptr;
-  c.e.cache["a"].token = 7;
+  c.e.cache["a"].token = 7 ^ xps_resp_tag("a", 1);
+  EXPECT_EQ(c.redis(resp({"GET", "a"})), XPS_TX);
+}
+
+// A hash-map element recycled for another key while a GET copies it looks,
+// to that GET, like its own entry; both slots have the same fence token.
+TEST(XpsRedisHandler, AnotherKeysEntryIsNotServed) {
+  conn c;
+  c.cache("b", "B-value");
+  c.e.cache["a"] = c.e.cache["b"];  // what the lookup of "a" now sees
+  EXPECT_EQ(c.redis(resp({"GET", "a"})), XPS_PASS);
+  c.cache("a", "A-value");
   EXPECT_EQ(c.redis(resp({"GET", "a"})), XPS_TX);
 }
 

@@ -154,7 +154,9 @@ std::size_t Filler::run(clock::time_point now) {
       continue;
     }
     Entry e;
-    e.token = ready[i].token;
+    // Stored XORed with the key's tag: see xps_resp_tag() in resp.h.
+    e.token = ready[i].token ^ xps_resp_tag(ready[i].key.data(),
+                                            static_cast<__u32>(ready[i].key.size()));
     e.expire_ms = f.pexpiretime == -1 ? 0 : static_cast<std::uint64_t>(f.pexpiretime);
     e.data = *f.value;
     try {

@@ -453,6 +453,32 @@ static __always_inline __u32 xps_resp_fnv(__u32 h, __u32 c)
 	return (h ^ (c & 0xff)) * XPS_RESP_FNV_PRIME;
 }
 
+#define XPS_RESP_FNV64_BASIS	14695981039346656037ULL
+#define XPS_RESP_FNV64_PRIME	1099511628211ULL
+
+static __always_inline __u64 xps_resp_fnv64(__u64 h, __u32 c)
+{
+	return (h ^ (c & 0xff)) * XPS_RESP_FNV64_PRIME;
+}
+
+/*
+ * The tag of a key: FNV-1a 64 of its bytes. A cache entry stores its
+ * fence token XORed with its key's tag, so that a hash-map element reused
+ * for another key while a handler copies it (preallocated BPF hash maps
+ * recycle elements at once) cannot pass for this key's entry just because
+ * both slots happen to have the same token.
+ */
+static inline __u64 xps_resp_tag(const void *key, __u32 len)
+{
+	const unsigned char *s = (const unsigned char *)key;
+	__u64 h = XPS_RESP_FNV64_BASIS;
+	__u32 i;
+
+	for (i = 0; i < len; i++)
+		h = xps_resp_fnv64(h, s[i]);
+	return h;
+}
+
 /* The write-fence slot of a key: FNV-1a 32 of its bytes, mod XPS_SLOTS. */
 static inline __u32 xps_resp_slot(const void *key, __u32 len)
 {
