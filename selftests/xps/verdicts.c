@@ -23,11 +23,12 @@
 #include "xsel.h"
 
 #define PORT		7777
+#define HTTP_PORT	7778	/* the http handler's, IPv4 */
 #define PIN		"/sys/fs/bpf/xps/ping"
 #define SYS		"/sys/kernel/xps"
 
 struct app {
-	int lfd4, lfd6;
+	int lfd4, lfd6, lfd_http;
 	volatile int paused;
 	volatile int hold_reply;	/* read, but do not answer yet */
 	volatile int lines;		/* lines the application read */
@@ -89,15 +90,16 @@ static void *conn_thread(void *arg)
 
 static void *app_thread(void *arg)
 {
-	struct pollfd p[2] = { { .fd = app->lfd4, .events = POLLIN },
-			       { .fd = app->lfd6, .events = POLLIN } };
+	struct pollfd p[3] = { { .fd = app->lfd4, .events = POLLIN },
+			       { .fd = app->lfd6, .events = POLLIN },
+			       { .fd = app->lfd_http, .events = POLLIN } };
 
 	while (!app->stop) {
 		int i;
 
-		if (poll(p, 2, 100) <= 0)
+		if (poll(p, 3, 100) <= 0)
 			continue;
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < 3; i++) {
 			pthread_t t;
 			int fd;
 
@@ -113,14 +115,14 @@ static void *app_thread(void *arg)
 	return NULL;
 }
 
-static int listen_on(int family)
+static int listen_on(int family, int port)
 {
 	int one = 1, fd = socket(family, SOCK_STREAM, 0);
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
-				   .sin6_port = htons(PORT),
+				   .sin6_port = htons(port),
 				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	struct sockaddr_in a4 = { .sin_family = AF_INET,
-				  .sin_port = htons(PORT),
+				  .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -134,14 +136,14 @@ static int listen_on(int family)
 	return listen(fd, 64) ? -1 : fd;
 }
 
-static int dial(int family)
+static int dial_port(int family, int port)
 {
 	int one = 1, fd = socket(family, SOCK_STREAM, 0);
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
-				   .sin6_port = htons(PORT),
+				   .sin6_port = htons(port),
 				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	struct sockaddr_in a4 = { .sin_family = AF_INET,
-				  .sin_port = htons(PORT),
+				  .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timeval tv = { .tv_sec = 5 };
 	int err;
@@ -157,6 +159,11 @@ static int dial(int family)
 		return -1;
 	}
 	return fd;
+}
+
+static int dial(int family)
+{
+	return dial_port(family, PORT);
 }
 
 /* Read until want bytes arrived (or timeout); returns bytes read. */
@@ -217,9 +224,10 @@ static int world_up(void)
 		return -1;
 	if (attach())
 		return -1;
-	app->lfd4 = listen_on(AF_INET);
-	app->lfd6 = listen_on(AF_INET6);
-	if (app->lfd4 < 0 || app->lfd6 < 0)
+	app->lfd4 = listen_on(AF_INET, PORT);
+	app->lfd6 = listen_on(AF_INET6, PORT);
+	app->lfd_http = listen_on(AF_INET, HTTP_PORT);
+	if (app->lfd4 < 0 || app->lfd6 < 0 || app->lfd_http < 0)
 		return -1;
 	return pthread_create(&app->thr, NULL, app_thread, NULL);
 }
@@ -443,6 +451,42 @@ TEST_F(xps, unprivileged_users_cannot_attach)
 		TH_LOG("xpsctl said: %s", out);
 	EXPECT_NE(0, access(SYS "/handlers/nobody", F_OK));
 	EXPECT_NE(0, access("/sys/fs/bpf/xps/nobody", F_OK));
+}
+
+/* The shipped HTTP filter: POST refused in the kernel, PUT reset, GET on. */
+TEST_F(xps, http_filter_refuses_post_resets_put_passes_get)
+{
+	const char *x = "%s/build/userspace/bin/xpsctl";
+	char buf[256];
+	int fd, lines;
+
+	ASSERT_EQ(0, xsel_sh("%s handler attach http --port %d >/dev/null",
+			     xsel_path(x, xsel_root()), HTTP_PORT));
+
+	fd = dial_port(AF_INET, HTTP_PORT);
+	ASSERT_LE(0, fd);
+	lines = app->lines;
+	ASSERT_EQ(0, send_s(fd, "POST /form HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"));
+	ASSERT_EQ(12, recv_n(fd, buf, 12));
+	EXPECT_STREQ("HTTP/1.1 405", buf);
+	EXPECT_EQ(lines, app->lines);	/* the server never saw it */
+	close(fd);
+
+	fd = dial_port(AF_INET, HTTP_PORT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_s(fd, "PUT /x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"));
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(ECONNRESET, errno);
+	close(fd);
+
+	fd = dial_port(AF_INET, HTTP_PORT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_s(fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+	ASSERT_EQ(7, recv_n(fd, buf, 7));
+	EXPECT_STREQ("APP:GET", buf);
+	close(fd);
+
+	EXPECT_EQ(0, xsel_sh("%s handler detach http >/dev/null", xsel_path(x, xsel_root())));
 }
 
 static volatile int pinging;
