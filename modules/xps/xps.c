@@ -449,9 +449,7 @@ static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 
 	rcu_read_lock();
 	ops = rcu_dereference(h->ops);
-	take = may_take && !c->passed;
-	if (may_take && c->passed)
-		take = !xps_owed(c, sk, skb);
+	take = may_take && !xps_owed(c, sk, skb);
 	if (take && (h->pred.flags & XPS_F_STRICT) && c->ever_passed)
 		take = false;
 

@@ -115,44 +115,50 @@ static void *app_thread(void *arg)
 	return NULL;
 }
 
+/* The loopback address of family, port: its length. */
+static socklen_t loopback(int family, int port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *a6 = (void *)ss;
+	struct sockaddr_in *a4 = (void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET6) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		a6->sin6_addr = in6addr_loopback;
+		return sizeof(*a6);
+	}
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons(port);
+	a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sizeof(*a4);
+}
+
 static int listen_on(int family, int port)
 {
 	int one = 1, fd = socket(family, SOCK_STREAM, 0);
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
-				   .sin6_port = htons(port),
-				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	struct sockaddr_in a4 = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(family, port, &ss);
 
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == AF_INET6) {
+	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, (void *)&a6, sizeof(a6)))
-			return -1;
-	} else if (bind(fd, (void *)&a4, sizeof(a4))) {
+	if (bind(fd, (void *)&ss, len))
 		return -1;
-	}
 	return listen(fd, 64) ? -1 : fd;
 }
 
 static int dial_port(int family, int port)
 {
 	int one = 1, fd = socket(family, SOCK_STREAM, 0);
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
-				   .sin6_port = htons(port),
-				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	struct sockaddr_in a4 = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timeval tv = { .tv_sec = 5 };
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(family, port, &ss);
 	int err;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	err = family == AF_INET6 ? connect(fd, (void *)&a6, sizeof(a6)) :
-				   connect(fd, (void *)&a4, sizeof(a4));
-	if (err) {
+	if (connect(fd, (void *)&ss, len)) {
 		err = errno;
 		close(fd);
 		errno = err;
