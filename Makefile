@@ -26,7 +26,7 @@ SELFTEST_HDRS := $(wildcard selftests/*/*.h modules/*/include/*/*.h)
 
 .PHONY: all help deps kernel kernel-debug libbpf bpftool modules bpf userspace \
 	selftests vm-run check check-debug demo clean distclean _bpf _selftests bench-latr bench-xlane \
-	checkpatch
+	bench-xps checkpatch
 
 all: kernel modules bpf userspace selftests
 
@@ -45,6 +45,7 @@ help:
 	@echo "make check-debug the LATR kselftests on that kernel (T=... to choose)"
 	@echo "make bench-latr  stock vs LATR in one boot: munmap, Apache, overhead"
 	@echo "make bench-xlane X-Lane vs UDP and busy-poll UDP, idle and stressed; X-FD accuracy"
+	@echo "make bench-xps   stock vs XPS in one boot: Redis GET and GET/SET mixes, nginx POST 405"
 	@echo "make checkpatch  checkpatch.pl --strict on patches/ and modules/"
 
 deps:
@@ -146,6 +147,9 @@ bench-latr: all
 
 bench-xlane: all
 	@scripts/bench-xlane.sh
+
+bench-xps: all
+	@scripts/bench-xps.sh
 
 # Debian's python3 has the modules spdxcheck.py wants (python3-ply, -git).
 checkpatch: kernel

@@ -2,10 +2,12 @@
 """Summarise benchmark runs (JSON lines from a guest-bench-*.sh script).
 
     bench-summary.py latr RUNS.jsonl OUT.json
+    bench-summary.py xps RUNS.jsonl OUT.json
 
 Every figure is a ratio of the mechanism against stock measured in the same
 VM boot; the spread is the min..max of the per-repetition ratios (each
-repetition ran stock and the mechanism back to back).
+repetition ran stock and the mechanism back to back). latr reports the
+mean of the ratios, xps the median.
 """
 import json
 import statistics
@@ -96,16 +98,176 @@ def latr(runs):
     return summary
 
 
+# --- xps -------------------------------------------------------------------
+
+# Processes of the measuring harness itself (guest-bench-xps.sh, perf and
+# what they exec at the edges of a window): not part of any workload.
+XPS_HARNESS = {"perf", "perf-exec", "date", "awk", "sleep", "cat", "sed", "seq",
+               "guest-bench-xps", "bash"}
+XPS_SERVER = {"redis-get": "redis-server", "redis-mix95": "redis-server",
+              "redis-mix75": "redis-server", "nginx-post": "nginx"}
+XPS_WORKLOADS = ["redis-get", "redis-mix95", "redis-mix75", "nginx-post"]
+XPS_LABEL = {"redis-get": "Redis 100% GET (redis-benchmark)",
+             "redis-mix95": "Redis 95/5 GET/SET (redis-mixload)",
+             "redis-mix75": "Redis 75/25 GET/SET (redis-mixload)",
+             "nginx-post": "nginx POST blocking (wrk)"}
+
+
+def med(values):
+    return {"median": statistics.median(values), "min": min(values),
+            "max": max(values), "n": len(values)}
+
+
+def fmt_med(s, digits=2):
+    if s is None:
+        return "-"
+    return f"{s['median']:.{digits}f}× ({s['min']:.{digits}f}..{s['max']:.{digits}f})"
+
+
+def xps_busy(cpu):
+    """Busy CPUs of a window without the harness: ncpu x busy sample share."""
+    total = cpu["samples"]
+    if not total:
+        return 0.0
+    harness = sum(n for c, n in cpu["by_comm"].items() if c in XPS_HARNESS)
+    busy = total - cpu["idle_samples"] - harness
+    return cpu["ncpu"] * busy / total
+
+
+def xps_comm_cpus(cpu, comm):
+    total = cpu["samples"]
+    return cpu["ncpu"] * cpu["by_comm"].get(comm, 0) / total if total else 0.0
+
+
+def xps_delta(run):
+    a, b = run.get("xps0"), run.get("xps1")
+    if not a or not b:
+        return None
+    return {k: b[k] - a[k] for k in b}
+
+
+def xps_run_figures(run):
+    """Per-run figures: throughput, latency, CPU per request (us)."""
+    rps = run["rps"]
+    busy = xps_busy(run["cpu"])
+    f = {"rps": rps, "p50_ms": run["p50_ms"], "p99_ms": run["p99_ms"],
+         "busy_cpus": busy,
+         "cpu_us_per_req": busy / rps * 1e6 if rps else None,
+         "server_cpu_us_per_req":
+             xps_comm_cpus(run["cpu"], XPS_SERVER[run["workload"]]) / rps * 1e6 if rps else None}
+    wall = run["cpu"].get("wall_s") or 0
+    if wall and rps:
+        f["ctxt_per_req"] = run["cpu"]["ctxt"] / (rps * wall)
+        ps = run["cpu"]["procstat"]
+        if ps["ticks"]:
+            f["procstat_cpu_us_per_req"] = (run["cpu"]["ncpu"] * (ps["ticks"] - ps["idle_ticks"])
+                                            / ps["ticks"]) / rps * 1e6
+    if "server_cmds" in run and run.get("requests", 0) == 0 and wall and rps:
+        f["server_cmds_per_req"] = run["server_cmds"] / (rps * wall)
+    elif "server_cmds" in run and run.get("requests"):
+        f["server_cmds_per_req"] = run["server_cmds"] / run["requests"]
+    d = xps_delta(run)
+    if d and d["calls"]:
+        f["kernel_answered"] = d["tx"] / d["calls"]
+        f["handler_us_per_call"] = d["cpu_ns"] / d["calls"] / 1e3
+    return f
+
+
+def xps(runs):
+    by = defaultdict(dict)
+    for r in runs:
+        if r.get("workload") in XPS_SERVER:
+            by[(r["workload"], r["rep"])][r["mode"]] = r
+    groups = defaultdict(lambda: defaultdict(list))
+    for (wl, rep), modes in sorted(by.items()):
+        if "stock" not in modes or "xps" not in modes:
+            continue
+        s, x = xps_run_figures(modes["stock"]), xps_run_figures(modes["xps"])
+        g = groups[wl]
+        for k in ("rps", "p50_ms", "p99_ms", "cpu_us_per_req", "server_cpu_us_per_req",
+                  "ctxt_per_req", "procstat_cpu_us_per_req", "server_cmds_per_req"):
+            if s.get(k) is not None and x.get(k) is not None:
+                g["stock_" + k].append(s[k])
+                g["xps_" + k].append(x[k])
+                if s[k]:
+                    g[k + "_ratio"].append(x[k] / s[k])
+        for k in ("kernel_answered", "handler_us_per_call"):
+            if k in x:
+                g["xps_" + k].append(x[k])
+
+    summary = []
+    for wl in XPS_WORKLOADS:
+        if wl not in groups:
+            continue
+        row = {"workload": wl, "label": XPS_LABEL[wl]}
+        for k, v in groups[wl].items():
+            row[k] = med(v)
+        summary.append(row)
+
+    # The issue's targets, judged on the median ratio (and on every repetition).
+    targets = []
+
+    def target(wl, key, op, bound, what):
+        row = next((r for r in summary if r["workload"] == wl), None)
+        if row is None or key not in row:
+            return
+        s = row[key]
+        ok = (lambda v: v >= bound) if op == ">=" else (lambda v: v <= bound)
+        targets.append({"what": what, "workload": wl, "figure": key, "bound": f"{op} {bound}",
+                        "median": s["median"], "min": s["min"], "max": s["max"],
+                        "met": ok(s["median"]),
+                        "met_every_rep": ok(s["min"]) and ok(s["max"])})
+
+    target("redis-get", "rps_ratio", ">=", 1.5, "Redis 100% GET throughput >= 1.5x stock")
+    target("redis-get", "p99_ms_ratio", "<=", 0.6, "Redis 100% GET p99 <= 0.6x stock")
+    target("nginx-post", "rps_ratio", ">=", 1.5,
+           "nginx POST blocking throughput >= 1.5x nginx's own return 405")
+
+    def cell(row, key, digits=2):
+        return fmt_med(row.get(key), digits)
+
+    def absolute(row, key, digits=0):
+        s, x = row.get("stock_" + key), row.get("xps_" + key)
+        if not s or not x:
+            return "-"
+        return f"{s['median']:.{digits}f} → {x['median']:.{digits}f}"
+
+    print("| workload | throughput | p50 | p99 | CPU / request | req/s stock → XPS "
+          "| CPU µs/req stock → XPS | answered in kernel |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in summary:
+        ka = row.get("xps_kernel_answered")
+        ka = f"{ka['median'] * 100:.1f}%" if ka else "-"
+        print(f"| {row['label']} | {cell(row, 'rps_ratio')} | {cell(row, 'p50_ms_ratio')} "
+              f"| {cell(row, 'p99_ms_ratio')} | {cell(row, 'cpu_us_per_req_ratio')} "
+              f"| {absolute(row, 'rps')} | {absolute(row, 'cpu_us_per_req')} | {ka} |")
+    print()
+    print("XPS/stock in the same boot: median (min..max) over repetitions; CPU / request = busy CPUs"
+          " (perf samples of all CPUs, harness excluded) / throughput")
+    for t in targets:
+        verdict = "met" if t["met"] else "NOT met"
+        every = "" if t["met"] == t["met_every_rep"] else " (not in every repetition)"
+        print(f"target: {t['what']}: {t['median']:.2f}x ({t['min']:.2f}..{t['max']:.2f})"
+              f" -> {verdict}{every}")
+    return summary, targets
+
+
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("latr",):
-        sys.exit("usage: bench-summary.py latr RUNS.jsonl OUT.json")
+    if len(sys.argv) != 4 or sys.argv[1] not in ("latr", "xps"):
+        sys.exit("usage: bench-summary.py {latr|xps} RUNS.jsonl OUT.json")
     with open(sys.argv[2]) as f:
         runs = [json.loads(line) for line in f if line.strip()]
     if not runs:
         sys.exit(f"bench-summary: no runs in {sys.argv[2]}")
-    summary = latr(runs)
+    out = {"mechanism": sys.argv[1]}
+    if sys.argv[1] == "latr":
+        out["summary"] = latr(runs)
+    else:
+        out["summary"], out["targets"] = xps(runs)
+        out["settings"] = next((r for r in runs if r.get("workload") == "meta"), None)
+    out["runs"] = runs
     with open(sys.argv[3], "w") as f:
-        json.dump({"mechanism": sys.argv[1], "summary": summary, "runs": runs}, f, indent=1)
+        json.dump(out, f, indent=1)
     print(f"written: {sys.argv[3]}")
 
 

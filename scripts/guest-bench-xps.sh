@@ -1,0 +1,340 @@
+#!/bin/bash
+# Runs in the guest for `make bench-xps` (scripts/bench-xps.sh boots the VM
+# with four general-purpose CPUs): stock 6.12 (xps unloaded) against XPS
+# (xps loaded, a handler attached) with Debian's servers and clients, in
+# one boot, alternating stock and XPS runs.
+#
+#   guest-bench-xps.sh RAWDIR
+#
+# Writes RAWDIR/runs.jsonl (one JSON object per run) and, from the last
+# repetition, RAWDIR/profile-WORKLOAD-MODE.txt (perf report: where the CPU
+# time went); scripts/bench-summary.py xps turns them into
+# build/results/xps.json and a table.
+#
+# Workloads (each run in both modes, BENCH_REPS times):
+#   redis-get    redis-benchmark GET of 32-byte keys "bench-xps-key-32byte"
+#                + __rand_int__ (12 digits) over BENCH_KEYS preloaded keys
+#                with 128-byte values, 100 connections. redis-benchmark
+#                starts with CONFIG GET, which the redis handler (any command
+#                it does not know may write) answers with a fence on every
+#                slot: the cache is empty again. So it runs in loop mode
+#                (-l, one CONFIG GET for the whole process): BENCH_RB_WARM
+#                iterations refill the cache (both modes alike), the next one
+#                is measured.
+#   redis-mix95  redis-mixload (userspace/bench): 95 % GET / 5 % SET, same
+#   redis-mix75  keys and values, 100 connections, one request outstanding
+#                each; 75 % GET / 25 % SET. Before each, one pass of GETs
+#                over the whole keyspace (the XPS cache's first misses).
+#   nginx-post   nginx (scripts/bench-xps-nginx.conf) and wrk POSTing a
+#                small form (scripts/bench-xps-post.lua), 100 connections:
+#                nginx's own `return 405` against the http handler's 405
+#                from the kernel.
+#
+# CPU: during every measured run `perf record -a -e cpu-clock` samples all
+# CPUs; busy CPUs = 4 x the share of samples not in the idle task. CPU per
+# request = busy CPUs / throughput: everything the machine did for a
+# request (server, client, softirq, the cache filler), because on one
+# machine the server's TCP receive path, and with it the XPS handler, runs
+# in the softirq of the sending client; a per-process figure would miss the
+# very work XPS moves. The samples per command name are kept, with
+# /proc/stat's idle time and context switches as a cross-check.
+#
+# Environment (defaults in brackets):
+#   BENCH_REPS [3]          repetitions (each: stock, then XPS)
+#   BENCH_SECS [15]         seconds measured per mixload and wrk run
+#   BENCH_KEYS [10000]      keyspace (the cache holds 65536 entries)
+#   BENCH_CONNS [100]       client connections
+#   BENCH_RB_REQUESTS       requests per redis-benchmark iteration (default:
+#                           BENCH_SECS x the stock rate of a calibration run)
+#   BENCH_RB_WARM [2]       redis-benchmark iterations before the measured one
+#   BENCH_CLIENT_THREADS [1] redis-benchmark --threads, redis-mixload -t
+#   BENCH_WRK_THREADS [2]   wrk -t
+#   BENCH_NGINX_WORKERS [2] nginx worker_processes
+#   BENCH_PERF_HZ [250]     perf sampling frequency
+#   BENCH_ONLY              redis | nginx: only that part
+set -Eeuo pipefail
+trap 'printf "guest-bench-xps: failed at line %s: %s\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RAW=${1:?usage: guest-bench-xps.sh RAWDIR}
+cd "$ROOT"
+OUT=$RAW/runs.jsonl
+: >"$OUT"
+
+REPS=${BENCH_REPS:-3}
+SECS=${BENCH_SECS:-15}
+KEYS=${BENCH_KEYS:-10000}
+CONNS=${BENCH_CONNS:-100}
+RB_WARM=${BENCH_RB_WARM:-2}
+CT=${BENCH_CLIENT_THREADS:-1}
+WRK_T=${BENCH_WRK_THREADS:-2}
+NGX_W=${BENCH_NGINX_WORKERS:-2}
+HZ=${BENCH_PERF_HZ:-250}
+ONLY=${BENCH_ONLY:-}
+WARM_S=2	# load before each measured window
+
+XPSCTL=$ROOT/build/userspace/bin/xpsctl
+MIXLOAD=$ROOT/build/userspace/bin/redis-mixload
+XPS_KO=$ROOT/modules/xps/xps.ko
+PREFIX=bench-xps-key-32byte	# 20 bytes + 12 digits = 32-byte keys
+SOCK=/tmp/bench-xps-redis.sock	# admin commands (INFO, DBSIZE) bypass the handler
+NCPU=$(nproc)
+T=/tmp/bench-xps
+mkdir -p $T
+
+log() { printf '[guest-bench-xps] %s\n' "$*"; }
+
+# Names in the guest's kallsyms for BPF programs, so profiles show handlers.
+sysctl -q net.core.bpf_jit_kallsyms=1 || true
+
+# --- XPS on and off ---------------------------------------------------------
+
+FILLER_PID=
+xps_on() { # handler-name: insmod, attach, (redis) start the filler
+	[ -d /sys/kernel/xps ] || insmod "$XPS_KO"
+	case $1 in
+	redis)
+		$XPSCTL handler attach redis --port 6379 >/dev/null
+		$XPSCTL redis fill --name redis --json >$T/fill.json 2>$T/fill.err &
+		FILLER_PID=$!
+		sleep 1
+		kill -0 $FILLER_PID || { cat $T/fill.err >&2; return 1; }
+		;;
+	web) $XPSCTL handler attach http --port 80 --name web >/dev/null ;;
+	esac
+}
+xps_off() { # handler-name: stop the filler, detach, rmmod
+	if [ -n "$FILLER_PID" ]; then
+		kill $FILLER_PID
+		wait $FILLER_PID || true
+		FILLER_PID=
+	fi
+	[ ! -d /sys/fs/bpf/xps/$1 ] || $XPSCTL handler detach "$1" >/dev/null
+	# the struct_ops map holding the module is freed after an RCU grace period
+	local i
+	for i in $(seq 100); do
+		[ -d /sys/kernel/xps ] || return 0
+		rmmod xps 2>/dev/null || sleep 0.2
+	done
+	rmmod xps
+}
+
+xps_counters() { # handler-name: its counters as JSON, null when not attached
+	local d=/sys/kernel/xps/handlers/$1 f first=1
+	if [ ! -d "$d" ]; then
+		printf 'null'
+		return
+	fi
+	printf '{'
+	for f in calls tx pass refused unsync fenced cpu_ns; do
+		[ $first = 1 ] || printf ','
+		printf '"%s":%s' $f "$(cat $d/$f)"
+		first=0
+	done
+	printf '}'
+}
+
+# --- CPU sampling around a measured window ------------------------------------
+
+PERF_PID=
+stat_snap() { # "total idle ctxt retrans": /proc/stat (USER_HZ ticks), TCP RetransSegs
+	awk '$1 == "cpu" {t = 0; for (i = 2; i <= 9; i++) t += $i; idle = $5 + $6}
+	     $1 == "ctxt" {c = $2}
+	     $1 == "Tcp:" && !hdr {for (i = 2; i <= NF; i++) if ($i == "RetransSegs") col = i; hdr = 1; next}
+	     $1 == "Tcp:" && hdr {r = $col}
+	     END {print t, idle, c, r + 0}' /proc/stat /proc/net/snmp
+}
+sample_begin() {
+	perf record -a -F "$HZ" -e cpu-clock -o $T/perf.data -q -- sleep 100000 >/dev/null 2>&1 &
+	PERF_PID=$!
+	S0=$(stat_snap)
+	W0=$(date +%s.%N)
+}
+# sample_end NAME: stops perf; CPU JSON in $CPU_JSON; keeps the data for a profile
+sample_end() {
+	local w1 s1
+	w1=$(date +%s.%N)
+	s1=$(stat_snap)
+	kill -INT $PERF_PID
+	wait $PERF_PID || true
+	# samples per command name; the idle task is "swapper"
+	local comms
+	comms=$(perf report -i $T/perf.data --stdio --sort comm -n -q 2>/dev/null |
+		awk 'NF >= 3 {n[$3] += $2} END {for (c in n) print n[c], c}' | sort -rn)
+	CPU_JSON=$(awk -v s0="$S0" -v s1="$s1" -v w0="$W0" -v w1="$w1" -v ncpu="$NCPU" '
+		{tot += $1; if ($2 == "swapper") idle += $1; else by[$2] = $1}
+		END {
+			split(s0, a, " "); split(s1, b, " ")
+			printf "{\"ncpu\":%d,\"samples\":%d,\"idle_samples\":%d,", ncpu, tot, idle
+			printf "\"busy_cpus\":%.4f,", (tot ? ncpu * (tot - idle) / tot : 0)
+			printf "\"wall_s\":%.3f,\"procstat\":{\"ticks\":%d,\"idle_ticks\":%d},\"ctxt\":%d,\"tcp_retrans\":%d,", \
+				w1 - w0, b[1] - a[1], b[2] - a[2], b[3] - a[3], b[4] - a[4]
+			printf "\"by_comm\":{"
+			n = 0
+			for (c in by) { printf "%s\"%s\":%d", (n++ ? "," : ""), c, by[c] }
+			printf "}}"
+		}' <<<"$comms")
+}
+# profile NAME: where the time of the last sampled window went
+profile() {
+	{
+		echo "# perf report of the $1 window (cpu-clock, all CPUs, $HZ Hz; self time)"
+		perf report -i $T/perf.data --stdio --sort comm,dso,sym -q 2>/dev/null >$T/report.txt || true
+		sed -n 1,60p $T/report.txt
+	} >"$RAW/profile-$1.txt"
+}
+
+# --- Redis -------------------------------------------------------------------
+
+redis_cli() { redis-cli -s $SOCK "$@"; }
+redis_cmds() { redis_cli info stats | awk -F: '/^total_commands_processed:/ {print $2 + 0}'; }
+
+# One redis-benchmark process in loop mode: RB_WARM iterations, then the
+# measured one (its CSV line) inside a sampled window.
+run_rb() { # mode rep
+	local line c0 c1 x0 x1 i
+	coproc RB { exec stdbuf -oL redis-benchmark -c "$CONNS" -n "$RB_N" -r "$KEYS" \
+		--threads "$CT" -l --csv GET "${PREFIX}__rand_int__" 2>&1; }
+	local rb_pid=$RB_PID rb_out=${RB[0]}
+	read -r line <&"$rb_out"	# CSV header
+	for i in $(seq 1 "$RB_WARM"); do
+		read -r line <&"$rb_out"
+		log "redis-get $1 rep $2 warm-up $i: $line"
+	done
+	c0=$(redis_cmds)
+	x0=$(xps_counters redis)
+	sample_begin
+	read -r line <&"$rb_out"
+	sample_end
+	kill $rb_pid 2>/dev/null || true
+	wait $rb_pid 2>/dev/null || true
+	c1=$(redis_cmds)
+	x1=$(xps_counters redis)
+	# "GET ...","rps","avg","min","p50","p95","p99","max" (ms)
+	local rps avg min p50 p95 p99 max
+	IFS=, read -r _ rps avg min p50 p95 p99 max <<<"${line//\"/}"
+	printf '{"workload":"redis-get","mode":"%s","rep":%d,"rps":%s,"p50_ms":%s,"p99_ms":%s,"requests":%d,"server_cmds":%d,"cpu":%s,"xps0":%s,"xps1":%s,"client":{"avg_ms":%s,"min_ms":%s,"p95_ms":%s,"max_ms":%s}}\n' \
+		"$1" "$2" "$rps" "$p50" "$p99" "$RB_N" $((c1 - c0)) "$CPU_JSON" "$x0" "$x1" \
+		"$avg" "$min" "$p95" "$max" >>"$OUT"
+	log "redis-get $1 rep $2: $rps req/s, p50 $p50 ms, p99 $p99 ms, busy $(busy_str)"
+	[ "$2" != "$REPS" ] || profile "redis-get-$1"
+}
+busy_str() { sed -n 's/.*"busy_cpus":\([0-9.]*\).*/\1 CPUs/p' <<<"$CPU_JSON"; }
+
+run_mix() { # mode rep get-ratio workload
+	local c0 c1 x0 x1 res pid
+	# one GET of every key: the XPS cache's first misses (both modes alike)
+	"$MIXLOAD" --sequential --get-ratio 1 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX >/dev/null
+	sleep 1
+	c0=$(redis_cmds)
+	x0=$(xps_counters redis)
+	"$MIXLOAD" --get-ratio "$3" -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX \
+		-d "$SECS" --warmup $WARM_S --seed "$2" --json >$T/mix.json &
+	pid=$!
+	sleep $WARM_S
+	sample_begin
+	wait $pid
+	sample_end
+	c1=$(redis_cmds)
+	x1=$(xps_counters redis)
+	res=$(cat $T/mix.json)
+	local rps p50 p99
+	rps=$(sed -n 's/.*"rps":\([0-9.e+]*\).*/\1/p' <<<"$res")
+	read -r p50 p99 < <(sed -n 's/.*"latency_ns":{[^}]*"p50":\([0-9]*\),[^}]*"p99":\([0-9]*\),.*/\1 \2/p' <<<"$res" |
+		awk '{printf "%.3f %.3f\n", $1 / 1e6, $2 / 1e6}')
+	printf '{"workload":"%s","mode":"%s","rep":%d,"rps":%s,"p50_ms":%s,"p99_ms":%s,"server_cmds":%d,"cpu":%s,"xps0":%s,"xps1":%s,"client":%s}\n' \
+		"$4" "$1" "$2" "$rps" "$p50" "$p99" $((c1 - c0)) "$CPU_JSON" "$x0" "$x1" "$res" >>"$OUT"
+	log "$4 $1 rep $2: $rps req/s, p50 $p50 ms, p99 $p99 ms, busy $(busy_str)"
+	[ "$2" != "$REPS" ] || profile "$4-$1"
+}
+
+if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
+	log "redis: preloading $KEYS keys (32-byte keys, 128-byte values)"
+	redis-server --port 6379 --unixsocket $SOCK --daemonize yes --save '' --appendonly no \
+		--logfile $T/redis.log
+	for _ in $(seq 50); do redis_cli ping >/dev/null 2>&1 && break; sleep 0.2; done
+	"$MIXLOAD" --sequential --get-ratio 0 -k "$KEYS" -c "$CONNS" -t 2 --prefix $PREFIX
+	n=$(redis_cli dbsize)
+	[ "$n" = "$KEYS" ] || { log "redis holds $n keys, not $KEYS"; exit 1; }
+
+	# Calibration (also warms up TCG's translations of both paths)
+	RB_N=${BENCH_RB_REQUESTS:-}
+	cal=$(redis-benchmark -c "$CONNS" -n 3000 -r "$KEYS" --threads "$CT" --csv \
+		GET "${PREFIX}__rand_int__" | tail -1 | tr -d '"' | cut -d, -f2)
+	[ -n "$RB_N" ] || RB_N=$(awk -v r="$cal" -v s="$SECS" 'BEGIN {n = int(r * s / 1000) * 1000; print (n < 3000 ? 3000 : n)}')
+	log "redis-benchmark: stock ${cal} req/s in calibration: $RB_N requests per iteration"
+	xps_on redis
+	"$MIXLOAD" --sequential --get-ratio 1 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX >/dev/null
+	"$MIXLOAD" --get-ratio 0.95 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX -d 3 --warmup 0
+	xps_off redis
+	"$MIXLOAD" --get-ratio 0.95 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX -d 3 --warmup 0
+
+	for rep in $(seq 1 "$REPS"); do
+		for mode in stock xps; do
+			[ $mode = stock ] || xps_on redis
+			run_rb $mode "$rep"
+			run_mix $mode "$rep" 0.95 redis-mix95
+			run_mix $mode "$rep" 0.75 redis-mix75
+			if [ $mode = xps ]; then
+				xps_off redis
+				printf '{"workload":"filler","mode":"xps","rep":%d,"stats":%s}\n' "$rep" \
+					"$(tail -1 $T/fill.json)" >>"$OUT"
+			fi
+		done
+	done
+	redis_cli shutdown nosave >/dev/null 2>&1 || true
+fi
+
+# --- nginx -------------------------------------------------------------------
+
+run_wrk() { # mode rep
+	local x0 x1 url=http://127.0.0.1:80/ lua=$ROOT/scripts/bench-xps-post.lua
+	wrk -t"$WRK_T" -c"$CONNS" -d${WARM_S}s -s "$lua" $url >/dev/null
+	x0=$(xps_counters web)
+	sample_begin
+	wrk -t"$WRK_T" -c"$CONNS" -d"${SECS}s" --latency -s "$lua" $url >$T/wrk.txt
+	sample_end
+	x1=$(xps_counters web)
+	# wrk prints latencies as 812.00us, 2.13ms or 1.58s
+	local rps p50 p99 reqs non2xx errs
+	rps=$(awk '/^Requests\/sec:/ {print $2}' $T/wrk.txt)
+	reqs=$(awk '/requests in/ {print $1}' $T/wrk.txt)
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' $T/wrk.txt)
+	errs=$(awk '/Socket errors:/ {s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i; print s}' $T/wrk.txt)
+	ms() { awk -v p="$1" '$1 == p {v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+		print (u == "us" ? v / 1000 : (u == "s" ? v * 1000 : (u == "m" ? v * 60000 : v)))}' $T/wrk.txt; }
+	p50=$(ms 50%)
+	p99=$(ms 99%)
+	printf '{"workload":"nginx-post","mode":"%s","rep":%d,"rps":%s,"p50_ms":%s,"p99_ms":%s,"requests":%d,"non2xx":%d,"socket_errors":%d,"cpu":%s,"xps0":%s,"xps1":%s}\n' \
+		"$1" "$2" "$rps" "$p50" "$p99" "$reqs" "${non2xx:-0}" "${errs:-0}" "$CPU_JSON" "$x0" "$x1" >>"$OUT"
+	log "nginx-post $1 rep $2: $rps req/s, p50 $p50 ms, p99 $p99 ms, busy $(busy_str)"
+	[ "$2" != "$REPS" ] || profile "nginx-post-$1"
+}
+
+if [ -z "$ONLY" ] || [ "$ONLY" = nginx ]; then
+	N=$T/nginx
+	mkdir -p $N/tmp
+	nginx -p $N/ -c "$ROOT/scripts/bench-xps-nginx.conf" -g "worker_processes $NGX_W;"
+	sleep 1
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 http://127.0.0.1/)
+	[ "$code" = 405 ] || { log "nginx answered POST with $code, not 405"; exit 1; }
+	# TCG warm-up of both paths
+	wrk -t"$WRK_T" -c"$CONNS" -d3s -s scripts/bench-xps-post.lua http://127.0.0.1/ >/dev/null
+	xps_on web
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 http://127.0.0.1/)
+	[ "$code" = 405 ] || { log "the http handler answered POST with $code, not 405"; exit 1; }
+	wrk -t"$WRK_T" -c"$CONNS" -d3s -s scripts/bench-xps-post.lua http://127.0.0.1/ >/dev/null
+	xps_off web
+	for rep in $(seq 1 "$REPS"); do
+		for mode in stock xps; do
+			[ $mode = stock ] || xps_on web
+			run_wrk $mode "$rep"
+			[ $mode = stock ] || xps_off web
+		done
+	done
+	kill "$(cat $N/nginx.pid)"
+fi
+printf '{"workload":"meta","date":"%s","kernel":"%s","ncpu":%d,"reps":%d,"secs":%s,"keys":%d,"key_bytes":32,"value_bytes":128,"connections":%d,"client_threads":%d,"rb_requests":%d,"rb_warm_iterations":%d,"wrk_threads":%d,"nginx_workers":%d,"perf_hz":%d}\n' \
+	"$(date -u +%FT%TZ)" "$(uname -r)" "$NCPU" "$REPS" "$SECS" "$KEYS" "$CONNS" "$CT" "${RB_N:-0}" \
+	"$RB_WARM" "$WRK_T" "$NGX_W" "$HZ" >>"$OUT"
+log "done: $OUT"
