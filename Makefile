@@ -96,7 +96,7 @@ modules: kernel
 bpf: kernel
 	@$(MAKE) --no-print-directory _bpf
 
-_bpf: $(BPF_OUT)/vmlinux.h $(BPF_OBJS) $(BPF_SKELS)
+_bpf: $(BPF_OUT)/vmlinux.h $(BPF_OBJS) $(BPF_SKELS) $(BPF_OUT)/xps_redis_incoherent.bpf.o
 
 # vmlinux.h from the built kernel's BTF; rewritten only when it changes.
 $(BPF_OUT)/vmlinux.h: $(KSRC)/vmlinux
@@ -109,6 +109,15 @@ $(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_OUT)/vmlinux.h $(wildcard bpf/*.h) \
 	@echo "[bpf] $*.bpf.o"
 	@clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 \
 		-I$(BPF_OUT) -I$(LIBBPF_DIR)/include -Ibpf \
+		-Imodules/xps/include -c $< -o $@
+
+# For the stale-read checker's negative test only: the Redis handler with
+# its write fences sent to one fixed slot, so its cache is not coherent. Never shipped
+# in libxps; selftests/xps/stale_read.c shows the checker catches it.
+$(BPF_OUT)/xps_redis_incoherent.bpf.o: bpf/xps_redis.bpf.c $(BPF_OUT)/xps_redis.bpf.o
+	@echo "[bpf] $(@F) (test only)"
+	@clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 \
+		-DXPS_REDIS_INCOHERENT -I$(BPF_OUT) -I$(LIBBPF_DIR)/include -Ibpf \
 		-Imodules/xps/include -c $< -o $@
 
 $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o

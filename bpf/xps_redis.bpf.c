@@ -49,9 +49,20 @@ struct {
 #define XR_LOAD(md, off, buf, n)	bpf_xps_load(md, off, buf, n)
 #define XR_REPLY(md, buf, n)		bpf_xps_reply(md, buf, n)
 #define XR_PARTIAL(md, need)		bpf_xps_partial(md, need)
+#ifndef XPS_REDIS_INCOHERENT
 #define XR_FENCE(md, slot)		bpf_xps_fence_write(md, slot)
-#define XR_TOKEN(slot)			bpf_xps_fence_token(slot)
 #define XR_HOLD(md, how)		bpf_xps_hold(md, how)
+#else
+/*
+ * Test build only (build/bpf/xps_redis_incoherent.bpf.o): writes fence one
+ * fixed slot instead of their keys' (the calls stay, so the verifier's work
+ * does not change), so entries outlive the writes that change their keys. The
+ * stale-read kselftest attaches it to show that it notices.
+ */
+#define XR_FENCE(md, slot)		bpf_xps_fence_write(md, XPS_SLOTS - 1 + 0 * (slot))
+#define XR_HOLD(md, how)		bpf_xps_hold(md, how)
+#endif
+#define XR_TOKEN(slot)			bpf_xps_fence_token(slot)
 #define XR_SET_STATE(md, state)		bpf_xps_set_state(md, state)
 #define XR_NOW_MS()			bpf_xps_realtime_ms()
 #define XR_LOOKUP(key)							\

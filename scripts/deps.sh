@@ -15,7 +15,7 @@ PKGS=(
 	# the VM and what runs in it (the guest uses the host's binaries)
 	qemu-system-x86 busybox-static iproute2 gzip procps util-linux
 	# XPS servers and clients in the guest
-	redis-server redis-tools
+	redis-server redis-tools nginx-light
 	# benchmarks run in the guest (bench-xlane: cross traffic, CPU stress, plots)
 	apache2 wrk iperf3 stress-ng python3-matplotlib
 	# checkpatch.pl's SPDX check
