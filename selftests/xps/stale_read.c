@@ -25,10 +25,16 @@
  * shows how many GETs the kernel answered, and the test also fails when
  * that is too few to have meant anything.
  *
- * The second variant attaches build/bpf/xps_redis_incoherent.bpf.o, the
- * same handler with its write fences sent to one fixed slot instead of the
- * written keys', and expects the checker
- * to find stale reads: the check that it can fail.
+ * Variants:
+ *  - shipped_handler: as above.
+ *  - shipped_handler_with_eviction: Redis with maxmemory and allkeys-random,
+ *    filled from database 1 until it evicts. The writers probe with EXISTS
+ *    after each write and record evictions of model keys as states of their
+ *    own (a nil GET is then always acceptable, a value only if it is in the
+ *    history).
+ *  - write_fences_disabled: build/bpf/xps_redis_incoherent.bpf.o, the same
+ *    handler with its write fences sent to one fixed slot instead of the
+ *    written keys'. The checker must find stale reads: it can fail.
  *
  *   scripts/vm-run.sh 'build/selftests/xps/stale_read'
  */
