@@ -24,6 +24,8 @@
 
 #define PORT		7777
 #define HTTP_PORT	7778	/* the http handler's, IPv4 */
+#define NGINX_PORT	7779	/* Debian's nginx behind the http handler */
+#define NGINX_DIR	"/tmp/xps-nginx"
 #define PIN		"/sys/fs/bpf/xps/ping"
 #define SYS		"/sys/kernel/xps"
 
@@ -493,6 +495,73 @@ TEST_F(xps, http_filter_refuses_post_resets_put_passes_get)
 	close(fd);
 
 	EXPECT_EQ(0, xsel_sh("%s handler detach http >/dev/null", xsel_path(x, xsel_root())));
+}
+
+/* The number of lines of the nginx access log that contain @what. */
+static int nginx_logged(const char *what)
+{
+	char out[32];
+
+	if (xsel_capture(out, sizeof(out), "grep -c '%s' " NGINX_DIR "/access.log", what) < 0)
+		return -1;
+	return atoi(out);
+}
+
+/*
+ * The same filter in front of Debian's nginx, which would answer every
+ * method with 200 itself: a 405 can only come from the kernel, and
+ * nginx's access log shows what reached it.
+ */
+TEST_F(xps, http_filter_in_front_of_nginx)
+{
+	const char *x = "%s/build/userspace/bin/xpsctl";
+	char buf[256];
+	int fd, i;
+
+	if (xsel_sh("command -v nginx >/dev/null"))
+		SKIP(return, "nginx is not installed (make deps installs nginx-light)");
+	ASSERT_EQ(0, xsel_sh("rm -rf " NGINX_DIR " && mkdir -p " NGINX_DIR "/tmp && cat >" NGINX_DIR "/nginx.conf <<'EOF'\n"
+			     "daemon on; pid nginx.pid; error_log error.log; user root;\n"
+			     "events { worker_connections 64; }\n"
+			     "http { access_log access.log; client_body_temp_path tmp;\n"
+			     "  server { listen 127.0.0.1:%d;\n"
+			     "    location / { default_type text/plain; return 200 \"nginx\\n\"; } } }\n"
+			     "EOF", NGINX_PORT));
+	ASSERT_EQ(0, xsel_sh("nginx -p " NGINX_DIR "/ -c " NGINX_DIR "/nginx.conf"));
+	for (i = 0; i < 50 && (fd = dial_port(AF_INET, NGINX_PORT)) < 0; i++)
+		usleep(100000);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, xsel_sh("%s handler attach http --port %d --name nginx >/dev/null",
+			     xsel_path(x, xsel_root()), NGINX_PORT));
+
+	fd = dial_port(AF_INET, NGINX_PORT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_s(fd, "POST /form HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"));
+	ASSERT_EQ(12, recv_n(fd, buf, 12));
+	EXPECT_STREQ("HTTP/1.1 405", buf);
+	close(fd);
+
+	fd = dial_port(AF_INET, NGINX_PORT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_s(fd, "PUT /x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"));
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(ECONNRESET, errno);
+	close(fd);
+
+	fd = dial_port(AF_INET, NGINX_PORT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_s(fd, "GET /page HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+	ASSERT_LT(12, recv_n(fd, buf, sizeof(buf) - 1));
+	EXPECT_EQ(0, strncmp(buf, "HTTP/1.1 200", 12));
+	EXPECT_NE(NULL, strstr(buf, "\r\n\r\nnginx\n"));
+	close(fd);
+
+	EXPECT_EQ(1, nginx_logged("\"GET /page"));
+	EXPECT_EQ(0, nginx_logged("\"POST"));
+	EXPECT_EQ(0, nginx_logged("\"PUT"));
+	EXPECT_EQ(0, xsel_sh("%s handler detach nginx >/dev/null", xsel_path(x, xsel_root())));
+	xsel_sh("nginx -p " NGINX_DIR "/ -c " NGINX_DIR "/nginx.conf -s stop 2>/dev/null");
 }
 
 static volatile int pinging;
