@@ -44,8 +44,10 @@
 #include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/pid.h>
 #include <linux/rhashtable.h>
 #include <linux/sched/clock.h>
+#include <linux/sched/cputime.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <net/ipv6.h>
@@ -65,6 +67,8 @@ struct xps_stats {
 	u64 unsync;
 	u64 fenced;
 	u64 cpu_ns;
+	u64 charged_ns;			/* cpu_ns charged to the owner */
+	u64 pending_ns;			/* not yet: less than a tick */
 };
 
 /* An attached handler: the struct_ops data plus what the module keeps. */
@@ -73,6 +77,7 @@ struct xps_h {
 	struct xps_handler __rcu *ops;	/* struct_ops kdata; update swaps it */
 	struct xps_handler pred;	/* predicate, name: never change */
 	struct xps_stats __percpu *stats;
+	struct pid *owner;		/* pred.owner_pid's process, or NULL */
 	struct kobject kobj;
 };
 
@@ -388,9 +393,34 @@ static bool xps_owed(struct xps_conn *c, struct sock *sk, struct sk_buff *skb)
 	return false;
 }
 
+/* Charge @ns to the owner's process; under RCU. */
+static void xps_charge_owner(struct xps_h *h, struct xps_stats *s, u64 ns)
+{
+	struct task_struct *p = pid_task(h->owner, PIDTYPE_TGID);
+
+	if (!p)
+		return;		/* the owner has exited */
+	account_work_for(p, ns);
+	s->charged_ns += ns;
+}
+
+/*
+ * Handler time, from the hook (bottom halves off, so this CPU's stats are
+ * ours). As in the paper, it is charged to the owning process a tick's
+ * worth at a time: account_work_for() takes the owner's runqueue lock.
+ */
 static void xps_charge(struct xps_h *h, u64 ns)
 {
-	this_cpu_add(h->stats->cpu_ns, ns);
+	struct xps_stats *s = this_cpu_ptr(h->stats);
+
+	s->cpu_ns += ns;
+	if (!h->owner)
+		return;
+	s->pending_ns += ns;
+	if (s->pending_ns < TICK_NSEC)
+		return;
+	xps_charge_owner(h, s, s->pending_ns);
+	s->pending_ns = 0;
 }
 
 static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
@@ -837,6 +867,8 @@ static struct xps_stat_attr xps_stat_attrs[] = {
 	  offsetof(struct xps_stats, fenced) },
 	{ __ATTR(cpu_ns, 0444, xps_stat_show, NULL),
 	  offsetof(struct xps_stats, cpu_ns) },
+	{ __ATTR(charged_ns, 0444, xps_stat_show, NULL),
+	  offsetof(struct xps_stats, charged_ns) },
 };
 
 static ssize_t lport_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -862,7 +894,7 @@ static struct attribute *xps_h_attrs[] = {
 	&xps_stat_attrs[2].attr.attr, &xps_stat_attrs[3].attr.attr,
 	&xps_stat_attrs[4].attr.attr, &xps_stat_attrs[5].attr.attr,
 	&xps_stat_attrs[6].attr.attr, &xps_stat_attrs[7].attr.attr,
-	&xps_stat_attrs[8].attr.attr,
+	&xps_stat_attrs[8].attr.attr, &xps_stat_attrs[9].attr.attr,
 	&xps_attr_lport.attr, &xps_attr_owner_pid.attr, NULL,
 };
 ATTRIBUTE_GROUPS(xps_h);
@@ -872,6 +904,7 @@ static void xps_h_release(struct kobject *kobj)
 	struct xps_h *h = container_of(kobj, struct xps_h, kobj);
 
 	free_percpu(h->stats);
+	put_pid(h->owner);
 	kfree(h);
 }
 
@@ -1013,6 +1046,19 @@ static int xps_st_reg(void *kdata, struct bpf_link *link)
 	h->pred.handle = NULL;
 	RCU_INIT_POINTER(h->ops, k);
 	kobject_init(&h->kobj, &xps_h_ktype);
+	if (k->owner_pid) {
+		/* In the attaching process's pid namespace; a process, not a thread. */
+		h->owner = find_get_pid(k->owner_pid);
+		rcu_read_lock();
+		err = h->owner && pid_task(h->owner, PIDTYPE_TGID) ? 0 : -ESRCH;
+		rcu_read_unlock();
+		if (err) {
+			pr_info("handler %s: owner %u is not a process\n",
+				k->name, k->owner_pid);
+			kobject_put(&h->kobj);
+			return err;
+		}
+	}
 
 	mutex_lock(&xps_mutex);
 	err = -EEXIST;
@@ -1052,6 +1098,28 @@ unlock:
 	return err;
 }
 
+/* What is pending on each CPU goes to the owner at detach. */
+static void xps_charge_rest(struct xps_h *h)
+{
+	u64 ns = 0;
+	int cpu;
+
+	if (!h->owner)
+		return;
+	for_each_possible_cpu(cpu) {
+		struct xps_stats *s = per_cpu_ptr(h->stats, cpu);
+
+		ns += s->pending_ns;
+		s->pending_ns = 0;
+	}
+	if (!ns)
+		return;
+	/* Detached: no CPU updates these stats any more. */
+	rcu_read_lock();
+	xps_charge_owner(h, per_cpu_ptr(h->stats, cpumask_first(cpu_possible_mask)), ns);
+	rcu_read_unlock();
+}
+
 static struct xps_h *xps_find_ops(void *kdata)
 {
 	struct xps_h *h;
@@ -1076,6 +1144,7 @@ static void xps_st_unreg(void *kdata, struct bpf_link *link)
 	/* No packet runs the handler after this; its program may go. */
 	synchronize_rcu();
 	xps_hook_put();
+	xps_charge_rest(h);
 	mutex_unlock(&xps_mutex);
 	pr_info("handler %s detached\n", h->pred.name);
 	kobject_del(&h->kobj);

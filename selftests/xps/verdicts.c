@@ -16,6 +16,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -25,6 +27,7 @@
 #define PORT		7777
 #define HTTP_PORT	7778	/* the http handler's, IPv4 */
 #define NGINX_PORT	7779	/* Debian's nginx behind the http handler */
+#define OWNED_PORT	7780	/* a ping handler with an owner process */
 #define NGINX_DIR	"/tmp/xps-nginx"
 #define PIN		"/sys/fs/bpf/xps/ping"
 #define SYS		"/sys/kernel/xps"
@@ -562,6 +565,73 @@ TEST_F(xps, http_filter_in_front_of_nginx)
 	EXPECT_EQ(0, nginx_logged("\"PUT"));
 	EXPECT_EQ(0, xsel_sh("%s handler detach nginx >/dev/null", xsel_path(x, xsel_root())));
 	xsel_sh("nginx -p " NGINX_DIR "/ -c " NGINX_DIR "/nginx.conf -s stop 2>/dev/null");
+}
+
+static long long handler_counter(const char *name, const char *what)
+{
+	char buf[64];
+
+	if (!xsel_read(xsel_path(SYS "/handlers/%s/%s", name, what), buf, sizeof(buf)))
+		return -1;
+	return atoll(buf);
+}
+
+/*
+ * A handler's CPU time is charged to the process it works for: a tick's
+ * worth at a time while it runs, the rest at detach. The owner here only
+ * sleeps, so the CPU time wait4() reports for it is what was charged.
+ */
+TEST_F(xps, handler_time_is_charged_to_its_owner)
+{
+	const char *x = "%s/build/userspace/bin/xpsctl";
+	long long cpu, charged, used_us;
+	struct rusage ru;
+	int lfd, fd, i, st;
+	char buf[16];
+	pid_t owner;
+
+	owner = fork();
+	ASSERT_LE(0, owner);
+	if (!owner) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	EXPECT_NE(0, xsel_sh("%s handler attach %s/build/bpf/xps_ping.bpf.o --name owned --port %d --owner 999999 2>/dev/null",
+			     xsel_path(x, xsel_root()), xsel_root(), OWNED_PORT));
+	ASSERT_EQ(0, xsel_sh("%s handler attach %s/build/bpf/xps_ping.bpf.o --name owned --port %d --owner %d >/dev/null",
+			     xsel_path(x, xsel_root()), xsel_root(), OWNED_PORT, owner));
+	EXPECT_EQ(owner, handler_counter("owned", "owner_pid"));
+	lfd = listen_on(AF_INET, OWNED_PORT);
+	ASSERT_LE(0, lfd);
+	fd = dial_port(AF_INET, OWNED_PORT);
+	ASSERT_LE(0, fd);
+	/*
+	 * Handler time well above what the owner could use itself (its fork
+	 * and pause, a few ms under TCG), and more than a tick's worth.
+	 */
+	for (i = 0; i < 50000 && handler_counter("owned", "cpu_ns") < 50000000; i++) {
+		ASSERT_EQ(0, send_s(fd, "PING\n"));
+		ASSERT_EQ(7, recv_n(fd, buf, 7));
+		ASSERT_STREQ("+PONG\r\n", buf);
+	}
+	close(fd);
+	close(lfd);
+	cpu = handler_counter("owned", "cpu_ns");
+	charged = handler_counter("owned", "charged_ns");
+	TH_LOG("%d PINGs: handler %lld ns, %lld ns charged while attached", i, cpu, charged);
+	EXPECT_LT(0, charged);
+	EXPECT_LE(charged, cpu);
+	ASSERT_EQ(0, xsel_sh("%s handler detach owned >/dev/null", xsel_path(x, xsel_root())));
+
+	kill(owner, SIGKILL);
+	ASSERT_EQ(owner, wait4(owner, &st, 0, &ru));
+	used_us = ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec +
+		  ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec;
+	TH_LOG("the owner, which only slept, used %lld us of CPU", used_us);
+	/* All of it at detach (us rounding), plus the owner's own few us. */
+	EXPECT_LE(cpu / 1000 - 1, used_us);
+	EXPECT_GT(cpu / 1000 + 20000, used_us);
 }
 
 static volatile int pinging;

@@ -245,7 +245,7 @@ parse_result parse_args(const std::vector<std::string>& args) {
       "  --l7 OFF:LEN:HEX  a sub-handler: only payloads whose LEN (1..8) bytes at OFF\n"
       "                    are HEX; handlers of one port share OFF and LEN, and one\n"
       "                    without --l7 takes the rest\n"
-      "  --owner PID       the process the handler works for (recorded; its CPU\n                    time is not yet charged to it)\n"
+      "  --owner PID       the process the handler works for: the handler's CPU\n                    time is charged to it (ps, top, getrusage, its cgroup)\n"
       "A failed attach leaves nothing behind. Needs CAP_BPF and CAP_NET_ADMIN.\n");
   attach->add_option("OBJECT", words, "redis, http or FILE.bpf.o");
   attach->add_option("--name", name_opt, "handler name")->type_name("N");
@@ -257,7 +257,7 @@ parse_result parse_args(const std::vector<std::string>& args) {
   attach->add_flag("--ipv6", ipv6, "IPv6 connections only");
   attach->add_flag("--strict", strict, "pass everything after a pass");
   attach->add_option("--l7", l7, "L7 value of a sub-handler")->type_name("OFF:LEN:HEX");
-  attach->add_option("--owner", owner, "process the handler works for (recorded, not yet charged)")->type_name("PID");
+  attach->add_option("--owner", owner, "process the handler works for, charged with its CPU time")->type_name("PID");
 
   CLI::App* detach = handler->add_subcommand("detach", "detach a handler, remove its pins");
   detach->footer(

@@ -45,10 +45,11 @@ std::string_view counter_description(std::string_view name) noexcept {
       "replies that could not be sent, passed instead",
       "payloads passed while the connection was out of step",
       "write fences taken",
-      "CPU time in the handler, ns (counted per handler; not yet charged to owner_pid)",
+      "CPU time in the handler, ns",
+      "of cpu_ns, charged to owner_pid's process (a tick's worth at a time; the rest at detach)",
       "connections with handler state",
       "local port of the predicate (0: any)",
-      "process the handler works for (its CPU time is not charged there yet)",
+      "process the handler works for, charged with its CPU time (0: none)",
   };
   const std::size_t i = rank(name);
   return i < k_text.size() ? k_text[i] : std::string_view{};
