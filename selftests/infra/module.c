@@ -15,11 +15,7 @@
 /* $XSEL_MODULES names another module tree (make check-debug) */
 static const char *ko(void)
 {
-	const char *dir = getenv("XSEL_MODULES");
-
-	if (dir)
-		return xsel_path("%s/canary/xcanary.ko", dir);
-	return xsel_path("%s/modules/canary/xcanary.ko", xsel_root());
+	return xsel_path("%s/canary/xcanary.ko", xsel_modules());
 }
 
 static int loaded(void)

@@ -26,11 +26,7 @@ static inline int latr_loaded(void)
  */
 static inline int latr_load(const char *mode)
 {
-	const char *dir = getenv("XSEL_MODULES");
-
-	if (!latr_loaded() &&
-	    xsel_sh("insmod %s/latr/latr.ko",
-		    dir ? dir : xsel_path("%s/modules", xsel_root())))
+	if (!latr_loaded() && xsel_sh("insmod %s/latr/latr.ko", xsel_modules()))
 		return -1;
 	return xsel_write(LATR_SYSFS "/mode", mode);
 }

@@ -55,6 +55,17 @@ static inline const char *xsel_path(const char *fmt, ...)
 	return out;
 }
 
+/*
+ * The module tree: $XSEL_MODULES (the debug kernel's, see make
+ * check-debug), else the project's modules/ (<dir>/<name>/<name>.ko).
+ */
+static inline const char *xsel_modules(void)
+{
+	const char *dir = getenv("XSEL_MODULES");
+
+	return dir ? dir : xsel_path("%s/modules", xsel_root());
+}
+
 /* Read a whole (small) file; trailing newline stripped. NULL on error. */
 static inline char *xsel_read(const char *path, char *buf, size_t len)
 {

@@ -42,11 +42,9 @@ static inline int xl_unload(void)
 /* insmod xlane.ko ($XSEL_MODULES names another module tree). */
 static inline int xl_load(void)
 {
-	const char *dir = getenv("XSEL_MODULES");
 	int i;
 
-	if (!xl_loaded() &&
-	    xsel_sh("insmod %s/xlane/xlane.ko", dir ? dir : xsel_path("%s/modules", xsel_root())))
+	if (!xl_loaded() && xsel_sh("insmod %s/xlane/xlane.ko", xsel_modules()))
 		return -1;
 	for (i = 0; i < 100 && access(XL_DEV, F_OK); i++)
 		usleep(10000);

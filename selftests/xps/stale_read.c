@@ -1047,7 +1047,7 @@ FIXTURE_SETUP(stale)
 
 	self->loaded_module = stat("/sys/module/xps", &st) != 0;
 	if (self->loaded_module)
-		ASSERT_EQ(0, xsel_sh("insmod %s/modules/xps/xps.ko", xsel_root()));
+		ASSERT_EQ(0, xsel_sh("insmod %s/xps/xps.ko", xsel_modules()));
 	xsel_sh("redis-cli -p %d shutdown nosave >/dev/null 2>&1", SR_PORT);
 	ASSERT_EQ(0, xsel_sh("redis-server --port %d --daemonize yes --save '' --appendonly no --logfile /tmp/stale-redis.log %s",
 			     SR_PORT, variant->evicting ?

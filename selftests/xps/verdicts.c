@@ -231,7 +231,7 @@ static int world_up(void)
 	xsel_sh("rm -rf " PIN);
 	if (stat("/sys/module/xps", &st) == 0 && xsel_sh("rmmod xps"))
 		return -1;
-	if (xsel_sh("insmod %s/modules/xps/xps.ko", xsel_root()))
+	if (xsel_sh("insmod %s/xps/xps.ko", xsel_modules()))
 		return -1;
 	if (attach())
 		return -1;
