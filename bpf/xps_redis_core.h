@@ -233,18 +233,20 @@ miss:
 		XR_MISS(&sc->key);
 }
 
-/* A command ended. */
-static __always_inline void xps_redis_cmd(struct xps_md *md,
-					  struct xps_redis_scratch *sc)
+/*
+ * What a command of class @cls does to the connection and the fences:
+ * @keys_known, its written keys were fenced one by one; @to_db0, it is a
+ * SELECT of database 0.
+ */
+static __always_inline void xps_redis_effect(struct xps_md *md,
+					     struct xps_redis_scratch *sc,
+					     __u32 cls, bool keys_known,
+					     bool to_db0)
 {
-	__u32 cls = xps_resp_effective(&sc->p, 1);
-
-	if (cls != XPS_RESP_C_GET || sc->p.argc != 2)
-		sc->tx = 0;
 	switch (cls) {
 	case XPS_RESP_C_WRITE:
 		/* No key where it should be: Redis refuses it, but... */
-		if (!sc->p.nkeys)
+		if (!keys_known)
 			xps_redis_fence_all(md, sc);
 		break;
 	case XPS_RESP_C_ALL:
@@ -260,8 +262,7 @@ static __always_inline void xps_redis_cmd(struct xps_md *md,
 		break;
 	case XPS_RESP_C_SELECT:
 		/* Inside MULTI it switches at EXEC, if at all. */
-		if ((sc->p.cflags & XPS_RESP_CF_SEL0) &&
-		    !(sc->state & XPS_REDIS_ST_MULTI))
+		if (to_db0 && !(sc->state & XPS_REDIS_ST_MULTI))
 			sc->state &= ~XPS_REDIS_ST_DB;
 		else
 			sc->state |= XPS_REDIS_ST_DB;
@@ -276,10 +277,23 @@ static __always_inline void xps_redis_cmd(struct xps_md *md,
 	}
 }
 
+/* A command ended. */
+static __always_inline void xps_redis_cmd(struct xps_md *md,
+					  struct xps_redis_scratch *sc)
+{
+	__u32 cls = xps_resp_effective(&sc->p, 1);
+
+	if (cls != XPS_RESP_C_GET || sc->p.argc != 2)
+		sc->tx = 0;
+	xps_redis_effect(md, sc, cls, sc->p.nkeys,
+			 sc->p.cflags & XPS_RESP_CF_SEL0);
+}
+
 /*
  * The payload ends inside a command. The module fences all slots for
  * the rest of its bytes, so only what it does to the connection matters
- * here, and the keys it writes that are already known.
+ * here, and the keys it writes that are already known. A SELECT cut short
+ * counts as one of another database.
  */
 static __always_inline void xps_redis_partial(struct xps_md *md,
 					      struct xps_redis_scratch *sc)
@@ -293,33 +307,8 @@ static __always_inline void xps_redis_partial(struct xps_md *md,
 		XR_HOLD(md, XPS_HOLD_FOREVER);
 		return;
 	}
-	switch (xps_resp_effective(p, 0)) {
-	case XPS_RESP_C_WRITE:
-		if (!xps_resp_keys_seen(p))
-			xps_redis_fence_all(md, sc);
-		break;
-	case XPS_RESP_C_ALL:
-		xps_redis_fence_all(md, sc);
-		break;
-	case XPS_RESP_C_MULTI:
-		sc->state |= XPS_REDIS_ST_MULTI;
-		XR_HOLD(md, XPS_HOLD_ON);
-		break;
-	case XPS_RESP_C_EXEC:
-		sc->state &= ~XPS_REDIS_ST_MULTI;
-		XR_HOLD(md, XPS_HOLD_OFF);
-		break;
-	case XPS_RESP_C_SELECT:
-		sc->state |= XPS_REDIS_ST_DB;
-		break;
-	case XPS_RESP_C_BLOCK:
-		xps_redis_taint(md, sc);
-		XR_HOLD(md, XPS_HOLD_FOREVER);
-		break;
-	case XPS_RESP_C_CONN:
-		xps_redis_taint(md, sc);
-		break;
-	}
+	xps_redis_effect(md, sc, xps_resp_effective(p, 0),
+			 xps_resp_keys_seen(p), false);
 }
 
 /* Load the window the parser asks for; 0 or -1. */
