@@ -106,6 +106,7 @@ XPS_HARNESS = {"perf", "perf-exec", "date", "awk", "sleep", "cat", "sed", "seq",
                "guest-bench-xps", "bash"}
 XPS_SERVER = {"redis-get": "redis-server", "redis-mix95": "redis-server",
               "redis-mix75": "redis-server", "nginx-post": "nginx"}
+XPS_CLIENTS = {"redis-benchmark", "redis-mixload", "wrk", "redis-server", "nginx", "xpsctl"}
 XPS_WORKLOADS = ["redis-get", "redis-mix95", "redis-mix75", "nginx-post"]
 XPS_LABEL = {"redis-get": "Redis 100% GET (redis-benchmark)",
              "redis-mix95": "Redis 95/5 GET/SET (redis-mixload)",
@@ -124,19 +125,24 @@ def fmt_med(s, digits=2):
     return f"{s['median']:.{digits}f}× ({s['min']:.{digits}f}..{s['max']:.{digits}f})"
 
 
+def xps_cpus(cpu, pick):
+    """CPUs' worth of the samples whose command name pick() accepts: each
+    CPU's share taken from its own samples (a halted vCPU may lose some)."""
+    total = 0.0
+    for comms in cpu["by_cpu"].values():
+        n = sum(comms.values())
+        if n:
+            total += sum(v for c, v in comms.items() if pick(c)) / n
+    return total
+
+
 def xps_busy(cpu):
-    """Busy CPUs of a window without the harness: ncpu x busy sample share."""
-    total = cpu["samples"]
-    if not total:
-        return 0.0
-    harness = sum(n for c, n in cpu["by_comm"].items() if c in XPS_HARNESS)
-    busy = total - cpu["idle_samples"] - harness
-    return cpu["ncpu"] * busy / total
+    """Busy CPUs of a window, the measuring harness and the idle task excluded."""
+    return xps_cpus(cpu, lambda c: c != "swapper" and c not in XPS_HARNESS)
 
 
 def xps_comm_cpus(cpu, comm):
-    total = cpu["samples"]
-    return cpu["ncpu"] * cpu["by_comm"].get(comm, 0) / total if total else 0.0
+    return xps_cpus(cpu, lambda c: c == comm)
 
 
 def xps_delta(run):
@@ -155,6 +161,11 @@ def xps_run_figures(run):
          "cpu_us_per_req": busy / rps * 1e6 if rps else None,
          "server_cpu_us_per_req":
              xps_comm_cpus(run["cpu"], XPS_SERVER[run["workload"]]) / rps * 1e6 if rps else None}
+    if rps:
+        f["by_comm_us_per_req"] = {c: xps_comm_cpus(run["cpu"], c) / rps * 1e6
+                                   for c in {c for comms in run["cpu"]["by_cpu"].values()
+                                             for c in comms}
+                                   if c != "swapper" and c not in XPS_HARNESS}
     wall = run["cpu"].get("wall_s") or 0
     if wall and rps:
         f["ctxt_per_req"] = run["cpu"]["ctxt"] / (rps * wall)
@@ -194,6 +205,11 @@ def xps(runs):
         for k in ("kernel_answered", "handler_us_per_call"):
             if k in x:
                 g["xps_" + k].append(x[k])
+        # where the CPU time per request went, by command name (>= 1 us/req)
+        for mode, f in (("stock", s), ("xps", x)):
+            for c, v in f.get("by_comm_us_per_req", {}).items():
+                if v >= 1.0 or c in XPS_CLIENTS:
+                    g[f"{mode}_us_per_req_{c}"].append(v)
 
     summary = []
     for wl in XPS_WORKLOADS:
@@ -244,6 +260,24 @@ def xps(runs):
     print()
     print("XPS/stock in the same boot: median (min..max) over repetitions; CPU / request = busy CPUs"
           " (perf samples of all CPUs, harness excluded) / throughput")
+    print()
+    print("| workload | CPU µs/req by process, stock → XPS (medians; a client's figure includes "
+          "the softirq work it triggers: the kernel's TCP path and the XPS handler) "
+          "| Redis commands / request | handler µs / call |")
+    print("|---|---|---|---|")
+    for row in summary:
+        parts = []
+        for c in ("redis-benchmark", "redis-mixload", "wrk", "redis-server", "nginx", "xpsctl"):
+            sk, xk = f"stock_us_per_req_{c}", f"xps_us_per_req_{c}"
+            if sk in row or xk in row:
+                sv = f"{row[sk]['median']:.0f}" if sk in row else "0"
+                xv = f"{row[xk]['median']:.0f}" if xk in row else "0"
+                name = "xpsctl (filler)" if c == "xpsctl" else c
+                parts.append(f"{name} {sv} → {xv}")
+        cmds = absolute(row, "server_cmds_per_req", 2)
+        h = row.get("xps_handler_us_per_call")
+        h = f"{h['median']:.1f}" if h else "-"
+        print(f"| {row['label']} | {'; '.join(parts)} | {cmds} | {h} |")
     for t in targets:
         verdict = "met" if t["met"] else "NOT met"
         every = "" if t["met"] == t["met_every_rep"] else " (not in every repetition)"

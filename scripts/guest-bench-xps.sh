@@ -30,6 +30,16 @@
 #                nginx's own `return 405` against the http handler's 405
 #                from the kernel.
 #
+# Placement: server (redis-server and the cache filler, or nginx) on
+# BENCH_SERVER_CPUS, clients on BENCH_CLIENT_CPUS, both vCPU 0 by default.
+# Under TCG a wakeup across vCPUs goes through the host's scheduler (the
+# halted vCPU's thread must be woken) and costs far more than on hardware:
+# runs with client and server on two vCPUs varied up to fivefold between
+# repetitions of one configuration in one boot (XPS 95/5: 3300 and 18300
+# req/s), on one vCPU by about 20 %. On one vCPU the figures measure what
+# XPS changes, the work per request; client and server share that CPU, as
+# the handler's work shares the client's (see CPU below).
+#
 # CPU: during every measured run `perf record -a -e cpu-clock` samples all
 # CPUs; busy CPUs = 4 x the share of samples not in the idle task. CPU per
 # request = busy CPUs / throughput: everything the machine did for a
@@ -45,11 +55,14 @@
 #   BENCH_KEYS [10000]      keyspace (the cache holds 65536 entries)
 #   BENCH_CONNS [100]       client connections
 #   BENCH_RB_REQUESTS       requests per redis-benchmark iteration (default:
-#                           BENCH_SECS x the stock rate of a calibration run)
-#   BENCH_RB_WARM [2]       redis-benchmark iterations before the measured one
+#                           BENCH_SECS x the stock rate of a calibration run,
+#                           at least 5 x BENCH_KEYS)
+#   BENCH_RB_WARM [1]       redis-benchmark iterations before the measured one
+#   BENCH_SERVER_CPUS [0]   taskset CPU list of the servers and the filler
+#   BENCH_CLIENT_CPUS [0]   taskset CPU list of the clients
 #   BENCH_CLIENT_THREADS [1] redis-benchmark --threads, redis-mixload -t
-#   BENCH_WRK_THREADS [2]   wrk -t
-#   BENCH_NGINX_WORKERS [2] nginx worker_processes
+#   BENCH_WRK_THREADS [1]   wrk -t
+#   BENCH_NGINX_WORKERS [1] nginx worker_processes
 #   BENCH_PERF_HZ [250]     perf sampling frequency
 #   BENCH_ONLY              redis | nginx: only that part
 set -Eeuo pipefail
@@ -65,10 +78,12 @@ REPS=${BENCH_REPS:-3}
 SECS=${BENCH_SECS:-15}
 KEYS=${BENCH_KEYS:-10000}
 CONNS=${BENCH_CONNS:-100}
-RB_WARM=${BENCH_RB_WARM:-2}
+RB_WARM=${BENCH_RB_WARM:-1}
 CT=${BENCH_CLIENT_THREADS:-1}
-WRK_T=${BENCH_WRK_THREADS:-2}
-NGX_W=${BENCH_NGINX_WORKERS:-2}
+WRK_T=${BENCH_WRK_THREADS:-1}
+NGX_W=${BENCH_NGINX_WORKERS:-1}
+SRV_CPUS=${BENCH_SERVER_CPUS:-0}
+CLI_CPUS=${BENCH_CLIENT_CPUS:-0}
 HZ=${BENCH_PERF_HZ:-250}
 ONLY=${BENCH_ONLY:-}
 WARM_S=2	# load before each measured window
@@ -83,6 +98,8 @@ T=/tmp/bench-xps
 mkdir -p $T
 
 log() { printf '[guest-bench-xps] %s\n' "$*"; }
+srv() { taskset -c "$SRV_CPUS" "$@"; }
+cli() { taskset -c "$CLI_CPUS" "$@"; }
 
 # Names in the guest's kallsyms for BPF programs, so profiles show handlers.
 sysctl -q net.core.bpf_jit_kallsyms=1 || true
@@ -95,7 +112,8 @@ xps_on() { # handler-name: insmod, attach, (redis) start the filler
 	case $1 in
 	redis)
 		$XPSCTL handler attach redis --port 6379 >/dev/null
-		$XPSCTL redis fill --name redis --json >$T/fill.json 2>$T/fill.err &
+		# taskset execs xpsctl: $! is the filler itself
+		taskset -c "$SRV_CPUS" $XPSCTL redis fill --name redis --json >$T/fill.json 2>$T/fill.err &
 		FILLER_PID=$!
 		sleep 1
 		kill -0 $FILLER_PID || { cat $T/fill.err >&2; return 1; }
@@ -150,30 +168,42 @@ sample_begin() {
 	S0=$(stat_snap)
 	W0=$(date +%s.%N)
 }
-# sample_end NAME: stops perf; CPU JSON in $CPU_JSON; keeps the data for a profile
+# sample_end: stops perf; the window's CPU figures as JSON in $CPU_JSON:
+# samples per CPU and command name ("swapper" is the idle task; each CPU's
+# busy share is taken from its own samples, so a halted vCPU whose timer
+# fired late weighs no less), /proc/stat's ticks, context switches and TCP
+# retransmissions. Keeps the data for profile().
 sample_end() {
 	local w1 s1
 	w1=$(date +%s.%N)
 	s1=$(stat_snap)
 	kill -INT $PERF_PID
 	wait $PERF_PID || true
-	# samples per command name; the idle task is "swapper"
-	local comms
-	comms=$(perf report -i $T/perf.data --stdio --sort comm -n -q 2>/dev/null |
-		awk 'NF >= 3 {n[$3] += $2} END {for (c in n) print n[c], c}' | sort -rn)
+	local rows
+	rows=$(perf report -i $T/perf.data --stdio --sort cpu,comm -n -q 2>/dev/null |
+		awk 'NF >= 4 {print $2, $3 + 0, $4}')
 	CPU_JSON=$(awk -v s0="$S0" -v s1="$s1" -v w0="$W0" -v w1="$w1" -v ncpu="$NCPU" '
-		{tot += $1; if ($2 == "swapper") idle += $1; else by[$2] = $1}
+		{n[$2, $3] += $1; tot[$2] += $1; cpus[$2] = 1; if ($3 == "swapper") idle[$2] += $1}
 		END {
 			split(s0, a, " "); split(s1, b, " ")
-			printf "{\"ncpu\":%d,\"samples\":%d,\"idle_samples\":%d,", ncpu, tot, idle
-			printf "\"busy_cpus\":%.4f,", (tot ? ncpu * (tot - idle) / tot : 0)
+			busy = 0
+			for (c in cpus) busy += (tot[c] - idle[c]) / tot[c]
+			printf "{\"ncpu\":%d,\"busy_cpus\":%.4f,", ncpu, busy
 			printf "\"wall_s\":%.3f,\"procstat\":{\"ticks\":%d,\"idle_ticks\":%d},\"ctxt\":%d,\"tcp_retrans\":%d,", \
 				w1 - w0, b[1] - a[1], b[2] - a[2], b[3] - a[3], b[4] - a[4]
-			printf "\"by_comm\":{"
-			n = 0
-			for (c in by) { printf "%s\"%s\":%d", (n++ ? "," : ""), c, by[c] }
+			printf "\"by_cpu\":{"
+			k = 0
+			for (c in cpus) {
+				printf "%s\"%d\":{", (k++ ? "," : ""), c
+				m = 0
+				for (key in n) {
+					split(key, f, SUBSEP)
+					if (f[1] == c) printf "%s\"%s\":%d", (m++ ? "," : ""), f[2], n[key]
+				}
+				printf "}"
+			}
 			printf "}}"
-		}' <<<"$comms")
+		}' <<<"$rows")
 }
 # profile NAME: where the time of the last sampled window went
 profile() {
@@ -193,7 +223,7 @@ redis_cmds() { redis_cli info stats | awk -F: '/^total_commands_processed:/ {pri
 # measured one (its CSV line) inside a sampled window.
 run_rb() { # mode rep
 	local line c0 c1 x0 x1 i
-	coproc RB { exec stdbuf -oL redis-benchmark -c "$CONNS" -n "$RB_N" -r "$KEYS" \
+	coproc RB { exec taskset -c "$CLI_CPUS" stdbuf -oL redis-benchmark -c "$CONNS" -n "$RB_N" -r "$KEYS" \
 		--threads "$CT" -l --csv GET "${PREFIX}__rand_int__" 2>&1; }
 	local rb_pid=$RB_PID rb_out=${RB[0]}
 	read -r line <&"$rb_out"	# CSV header
@@ -205,9 +235,10 @@ run_rb() { # mode rep
 	x0=$(xps_counters redis)
 	sample_begin
 	read -r line <&"$rb_out"
-	sample_end
+	# stop it before it loads the server again, then read the counters
 	kill $rb_pid 2>/dev/null || true
 	wait $rb_pid 2>/dev/null || true
+	sample_end
 	c1=$(redis_cmds)
 	x1=$(xps_counters redis)
 	# "GET ...","rps","avg","min","p50","p95","p99","max" (ms)
@@ -219,19 +250,20 @@ run_rb() { # mode rep
 	log "redis-get $1 rep $2: $rps req/s, p50 $p50 ms, p99 $p99 ms, busy $(busy_str)"
 	[ "$2" != "$REPS" ] || profile "redis-get-$1"
 }
-busy_str() { sed -n 's/.*"busy_cpus":\([0-9.]*\).*/\1 CPUs/p' <<<"$CPU_JSON"; }
+busy_str() { sed -n 's/.*"busy_cpus":\([0-9.]*\).*/\1 CPUs/p' <<<"$CPU_JSON"; }	# harness included
 
 run_mix() { # mode rep get-ratio workload
 	local c0 c1 x0 x1 res pid
 	# one GET of every key: the XPS cache's first misses (both modes alike)
-	"$MIXLOAD" --sequential --get-ratio 1 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX >/dev/null
+	cli "$MIXLOAD" --sequential --get-ratio 1 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX >/dev/null
 	sleep 1
-	c0=$(redis_cmds)
-	x0=$(xps_counters redis)
-	"$MIXLOAD" --get-ratio "$3" -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX \
+	cli "$MIXLOAD" --get-ratio "$3" -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX \
 		-d "$SECS" --warmup $WARM_S --seed "$2" --json >$T/mix.json &
 	pid=$!
 	sleep $WARM_S
+	# counters and samples from the end of the client's warm-up to its end
+	c0=$(redis_cmds)
+	x0=$(xps_counters redis)
 	sample_begin
 	wait $pid
 	sample_end
@@ -250,24 +282,33 @@ run_mix() { # mode rep get-ratio workload
 
 if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
 	log "redis: preloading $KEYS keys (32-byte keys, 128-byte values)"
-	redis-server --port 6379 --unixsocket $SOCK --daemonize yes --save '' --appendonly no \
+	srv redis-server --port 6379 --unixsocket $SOCK --daemonize yes --save '' --appendonly no \
 		--logfile $T/redis.log
 	for _ in $(seq 50); do redis_cli ping >/dev/null 2>&1 && break; sleep 0.2; done
-	"$MIXLOAD" --sequential --get-ratio 0 -k "$KEYS" -c "$CONNS" -t 2 --prefix $PREFIX
+	cli "$MIXLOAD" --sequential --get-ratio 0 -k "$KEYS" -c "$CONNS" -t 2 --prefix $PREFIX
 	n=$(redis_cli dbsize)
 	[ "$n" = "$KEYS" ] || { log "redis holds $n keys, not $KEYS"; exit 1; }
 
 	# Calibration (also warms up TCG's translations of both paths)
 	RB_N=${BENCH_RB_REQUESTS:-}
-	cal=$(redis-benchmark -c "$CONNS" -n 3000 -r "$KEYS" --threads "$CT" --csv \
+	cal=$(cli redis-benchmark -c "$CONNS" -n 3000 -r "$KEYS" --threads "$CT" --csv \
 		GET "${PREFIX}__rand_int__" | tail -1 | tr -d '"' | cut -d, -f2)
-	[ -n "$RB_N" ] || RB_N=$(awk -v r="$cal" -v s="$SECS" 'BEGIN {n = int(r * s / 1000) * 1000; print (n < 3000 ? 3000 : n)}')
+	# at least 5 GETs per key in a warm-up iteration: the cache misses
+	# fewer than 1 % of the keys when the measured one starts
+	[ -n "$RB_N" ] || RB_N=$(awk -v r="$cal" -v s="$SECS" -v k="$KEYS" \
+		'BEGIN {n = int(r * s / 1000) * 1000; print (n < 5 * k ? 5 * k : n)}')
 	log "redis-benchmark: stock ${cal} req/s in calibration: $RB_N requests per iteration"
-	xps_on redis
-	"$MIXLOAD" --sequential --get-ratio 1 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX >/dev/null
-	"$MIXLOAD" --get-ratio 0.95 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX -d 3 --warmup 0
-	xps_off redis
-	"$MIXLOAD" --get-ratio 0.95 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX -d 3 --warmup 0
+	# Unrecorded warm-up of every Redis path in both modes (TCG translates
+	# code the first time it runs)
+	for mode in xps stock; do
+		[ $mode = stock ] || xps_on redis
+		cli "$MIXLOAD" --sequential --get-ratio 1 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX >/dev/null
+		for ratio in 1 0.95 0.75; do
+			log "warm-up $mode, GET ratio $ratio: $(cli "$MIXLOAD" --get-ratio $ratio -k "$KEYS" \
+				-c "$CONNS" -t "$CT" --prefix $PREFIX -d 3 --warmup 0)"
+		done
+		[ $mode = stock ] || xps_off redis
+	done
 
 	for rep in $(seq 1 "$REPS"); do
 		for mode in stock xps; do
@@ -289,10 +330,10 @@ fi
 
 run_wrk() { # mode rep
 	local x0 x1 url=http://127.0.0.1:80/ lua=$ROOT/scripts/bench-xps-post.lua
-	wrk -t"$WRK_T" -c"$CONNS" -d${WARM_S}s -s "$lua" $url >/dev/null
+	cli wrk -t"$WRK_T" -c"$CONNS" -d${WARM_S}s -s "$lua" $url >/dev/null
 	x0=$(xps_counters web)
 	sample_begin
-	wrk -t"$WRK_T" -c"$CONNS" -d"${SECS}s" --latency -s "$lua" $url >$T/wrk.txt
+	cli wrk -t"$WRK_T" -c"$CONNS" -d"${SECS}s" --latency -s "$lua" $url >$T/wrk.txt
 	sample_end
 	x1=$(xps_counters web)
 	# wrk prints latencies as 812.00us, 2.13ms or 1.58s
@@ -314,16 +355,16 @@ run_wrk() { # mode rep
 if [ -z "$ONLY" ] || [ "$ONLY" = nginx ]; then
 	N=$T/nginx
 	mkdir -p $N/tmp
-	nginx -p $N/ -c "$ROOT/scripts/bench-xps-nginx.conf" -g "worker_processes $NGX_W;"
+	srv nginx -p $N/ -c "$ROOT/scripts/bench-xps-nginx.conf" -g "worker_processes $NGX_W;"
 	sleep 1
 	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 http://127.0.0.1/)
 	[ "$code" = 405 ] || { log "nginx answered POST with $code, not 405"; exit 1; }
 	# TCG warm-up of both paths
-	wrk -t"$WRK_T" -c"$CONNS" -d3s -s scripts/bench-xps-post.lua http://127.0.0.1/ >/dev/null
+	cli wrk -t"$WRK_T" -c"$CONNS" -d3s -s scripts/bench-xps-post.lua http://127.0.0.1/ >/dev/null
 	xps_on web
 	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 http://127.0.0.1/)
 	[ "$code" = 405 ] || { log "the http handler answered POST with $code, not 405"; exit 1; }
-	wrk -t"$WRK_T" -c"$CONNS" -d3s -s scripts/bench-xps-post.lua http://127.0.0.1/ >/dev/null
+	cli wrk -t"$WRK_T" -c"$CONNS" -d3s -s scripts/bench-xps-post.lua http://127.0.0.1/ >/dev/null
 	xps_off web
 	for rep in $(seq 1 "$REPS"); do
 		for mode in stock xps; do
@@ -334,7 +375,7 @@ if [ -z "$ONLY" ] || [ "$ONLY" = nginx ]; then
 	done
 	kill "$(cat $N/nginx.pid)"
 fi
-printf '{"workload":"meta","date":"%s","kernel":"%s","ncpu":%d,"reps":%d,"secs":%s,"keys":%d,"key_bytes":32,"value_bytes":128,"connections":%d,"client_threads":%d,"rb_requests":%d,"rb_warm_iterations":%d,"wrk_threads":%d,"nginx_workers":%d,"perf_hz":%d}\n' \
+printf '{"workload":"meta","date":"%s","kernel":"%s","ncpu":%d,"reps":%d,"secs":%s,"keys":%d,"key_bytes":32,"value_bytes":128,"connections":%d,"client_threads":%d,"rb_requests":%d,"rb_warm_iterations":%d,"wrk_threads":%d,"nginx_workers":%d,"perf_hz":%d,"server_cpus":"%s","client_cpus":"%s"}\n' \
 	"$(date -u +%FT%TZ)" "$(uname -r)" "$NCPU" "$REPS" "$SECS" "$KEYS" "$CONNS" "$CT" "${RB_N:-0}" \
-	"$RB_WARM" "$WRK_T" "$NGX_W" "$HZ" >>"$OUT"
+	"$RB_WARM" "$WRK_T" "$NGX_W" "$HZ" "$SRV_CPUS" "$CLI_CPUS" >>"$OUT"
 log "done: $OUT"
