@@ -11,8 +11,8 @@
 #   scripts/bench-xps.sh          (after `make all`; builds nothing itself)
 #
 # Output: build/results/xps.json (summary and every run), the raw runs and
-# perf profiles of the last repetition in build/results/xps-raw/, a Markdown
-# table on stdout. The BENCH_* variables of scripts/guest-bench-xps.sh pass
+# perf profiles of the last repetition in build/results/xps-raw/, their top
+# entries in build/results/xps-profile.txt, Markdown tables on stdout. The BENCH_* variables of scripts/guest-bench-xps.sh pass
 # through, e.g. a smoke run of a few minutes:
 #   BENCH_REPS=1 BENCH_SECS=5 BENCH_KEYS=2000 make bench-xps
 set -euo pipefail
@@ -61,3 +61,13 @@ VM_APPEND="${VM_APPEND:-} tsc=reliable" VM_ISOLATE=0 VM_TIMEOUT=$timeout scripts
 	die "the guest part failed (raw output in $RAW, kernel log build/vm/last.log)"
 
 python3 scripts/bench-summary.py xps "$RAW/runs.jsonl" "$B/results/xps.json"
+
+# Where the time went (the last repetition's windows), side by side
+{
+	for f in "$RAW"/profile-*.txt; do
+		echo "==== ${f##*/}"
+		sed -n 1,26p "$f"
+		echo
+	done
+} >"$B/results/xps-profile.txt"
+echo "profiles (perf report, top entries): $B/results/xps-profile.txt"
