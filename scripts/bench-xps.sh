@@ -66,7 +66,7 @@ python3 scripts/bench-summary.py xps "$RAW/runs.jsonl" "$B/results/xps.json"
 {
 	for f in "$RAW"/profile-*.txt; do
 		echo "==== ${f##*/}"
-		sed -n 1,26p "$f"
+		cat "$f"
 		echo
 	done
 } >"$B/results/xps-profile.txt"

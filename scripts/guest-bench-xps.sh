@@ -205,12 +205,20 @@ sample_end() {
 			printf "}}"
 		}' <<<"$rows")
 }
-# profile NAME: where the time of the last sampled window went
+# profile NAME: where the time of the last sampled window went, on the
+# CPUs the servers and clients run on (the others are mostly idle)
 profile() {
+	local cpus	# the union of both lists, each CPU once (perf refuses "0,0")
+	cpus=$(echo "$SRV_CPUS,$CLI_CPUS" | tr ',' '\n' |
+		awk -F- '{for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c}' | sort -nu | paste -sd,)
+	perf report -i $T/perf.data --stdio --cpu "$cpus" --sort comm,dso -q 2>/dev/null >$T/r1.txt || true
+	perf report -i $T/perf.data --stdio --cpu "$cpus" --sort comm,dso,sym -q 2>/dev/null >$T/r2.txt || true
 	{
-		echo "# perf report of the $1 window (cpu-clock, all CPUs, $HZ Hz; self time)"
-		perf report -i $T/perf.data --stdio --sort comm,dso,sym -q 2>/dev/null >$T/report.txt || true
-		sed -n 1,60p $T/report.txt
+		echo "# $1: perf report of the measured window, cpu-clock samples of CPUs $cpus at $HZ Hz (self time)"
+		echo "## by process and object"
+		sed -n 1,16p $T/r1.txt
+		echo "## top symbols"
+		sed -n 1,40p $T/r2.txt
 	} >"$RAW/profile-$1.txt"
 }
 
