@@ -41,13 +41,16 @@
 # the handler's work shares the client's (see CPU below).
 #
 # CPU: during every measured run `perf record -a -e cpu-clock` samples all
-# CPUs; busy CPUs = 4 x the share of samples not in the idle task. CPU per
-# request = busy CPUs / throughput: everything the machine did for a
-# request (server, client, softirq, the cache filler), because on one
-# machine the server's TCP receive path, and with it the XPS handler, runs
-# in the softirq of the sending client; a per-process figure would miss the
-# very work XPS moves. The samples per command name are kept, with
-# /proc/stat's idle time and context switches as a cross-check.
+# CPUs. Busy CPUs = the sum over CPUs of each one's share of samples not in
+# the idle task (bench-summary.py leaves out the harness: perf, this
+# script, awk, date, sleep). CPU per request = busy CPUs / throughput:
+# everything the machine did for a request (server, client, softirq, the
+# cache filler), because on one machine the server's TCP receive path, and
+# with it the XPS handler, runs in the softirq of the sending client; a
+# per-process figure would miss the very work XPS moves. The samples per
+# CPU and command name are kept (the per-process split in the summary),
+# with /proc/stat's idle time, context switches and TCP retransmissions as
+# cross-checks.
 #
 # Environment (defaults in brackets):
 #   BENCH_REPS [3]          repetitions (each: stock, then XPS)
