@@ -206,6 +206,37 @@ static int send_s(int fd, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
+#define HTTP_POST	"POST /form HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+#define HTTP_PUT	"PUT /x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"
+
+/*
+ * Send @req on a new IPv4 connection to @port and read up to @len bytes
+ * of the answer into @buf (NUL-terminated). Returns the bytes read, or
+ * -errno when the connection failed or the first read did (a reset).
+ */
+static int http_ask(int port, const char *req, char *buf, int len)
+{
+	int fd = dial_port(AF_INET, port), n, err;
+
+	if (fd < 0)
+		return -errno;
+	if (send_s(fd, req)) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	err = errno;
+	if (n > 0 && n < len)
+		n += recv_n(fd, buf + n, len - n);
+	else if (n >= 0)
+		buf[n] = '\0';
+	close(fd);
+	return n < 0 ? -err : n;
+}
+
 /* Attach and detach with the project's tool, as a user would. */
 static int attach(void)
 {
@@ -469,33 +500,18 @@ TEST_F(xps, http_filter_refuses_post_resets_put_passes_get)
 {
 	const char *x = "%s/build/userspace/bin/xpsctl";
 	char buf[256];
-	int fd, lines;
+	int lines;
 
 	ASSERT_EQ(0, xsel_sh("%s handler attach http --port %d >/dev/null",
 			     xsel_path(x, xsel_root()), HTTP_PORT));
 
-	fd = dial_port(AF_INET, HTTP_PORT);
-	ASSERT_LE(0, fd);
 	lines = app->lines;
-	ASSERT_EQ(0, send_s(fd, "POST /form HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"));
-	ASSERT_EQ(12, recv_n(fd, buf, 12));
+	ASSERT_EQ(12, http_ask(HTTP_PORT, HTTP_POST, buf, 12));
 	EXPECT_STREQ("HTTP/1.1 405", buf);
 	EXPECT_EQ(lines, app->lines);	/* the server never saw it */
-	close(fd);
-
-	fd = dial_port(AF_INET, HTTP_PORT);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, send_s(fd, "PUT /x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"));
-	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
-	EXPECT_EQ(ECONNRESET, errno);
-	close(fd);
-
-	fd = dial_port(AF_INET, HTTP_PORT);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, send_s(fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
-	ASSERT_EQ(7, recv_n(fd, buf, 7));
+	EXPECT_EQ(-ECONNRESET, http_ask(HTTP_PORT, HTTP_PUT, buf, sizeof(buf) - 1));
+	ASSERT_EQ(7, http_ask(HTTP_PORT, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", buf, 7));
 	EXPECT_STREQ("APP:GET", buf);
-	close(fd);
 
 	EXPECT_EQ(0, xsel_sh("%s handler detach http >/dev/null", xsel_path(x, xsel_root())));
 }
@@ -538,27 +554,13 @@ TEST_F(xps, http_filter_in_front_of_nginx)
 	ASSERT_EQ(0, xsel_sh("%s handler attach http --port %d --name nginx >/dev/null",
 			     xsel_path(x, xsel_root()), NGINX_PORT));
 
-	fd = dial_port(AF_INET, NGINX_PORT);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, send_s(fd, "POST /form HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"));
-	ASSERT_EQ(12, recv_n(fd, buf, 12));
+	ASSERT_EQ(12, http_ask(NGINX_PORT, HTTP_POST, buf, 12));
 	EXPECT_STREQ("HTTP/1.1 405", buf);
-	close(fd);
-
-	fd = dial_port(AF_INET, NGINX_PORT);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, send_s(fd, "PUT /x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"));
-	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
-	EXPECT_EQ(ECONNRESET, errno);
-	close(fd);
-
-	fd = dial_port(AF_INET, NGINX_PORT);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, send_s(fd, "GET /page HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
-	ASSERT_LT(12, recv_n(fd, buf, sizeof(buf) - 1));
+	EXPECT_EQ(-ECONNRESET, http_ask(NGINX_PORT, HTTP_PUT, buf, sizeof(buf) - 1));
+	ASSERT_LT(12, http_ask(NGINX_PORT, "GET /page HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+			       buf, sizeof(buf) - 1));
 	EXPECT_EQ(0, strncmp(buf, "HTTP/1.1 200", 12));
 	EXPECT_NE(NULL, strstr(buf, "\r\n\r\nnginx\n"));
-	close(fd);
 
 	EXPECT_EQ(1, nginx_logged("\"GET /page"));
 	EXPECT_EQ(0, nginx_logged("\"POST"));
