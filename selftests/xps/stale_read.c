@@ -122,6 +122,28 @@ static int rc_open(struct rconn *c)
 	return 0;
 }
 
+/* A new connection to Redis, or NULL. */
+static struct rconn *rc_new(void)
+{
+	struct rconn *c = malloc(sizeof(*c));
+
+	if (c && rc_open(c)) {
+		if (c->fd >= 0)
+			close(c->fd);
+		free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+static void rc_free(struct rconn *c)
+{
+	if (c) {
+		close(c->fd);
+		free(c);
+	}
+}
+
 static int rc_send(struct rconn *c, const char *p, size_t n)
 {
 	while (n) {
@@ -803,17 +825,17 @@ static int probe(struct rconn *c)
 static void *pressure(void *arg)
 {
 	static char big[20000];
-	struct rconn *c = malloc(sizeof(*c));
+	struct rconn *c = rc_new();
 	int *failed = arg, i = 0;
 	struct rreply r0 = { 0 };
 
 	memset(big, 'p', sizeof(big) - 1);
 	/* Database 1: out of the model's way and of FLUSHDB's. */
-	if (!c || rc_open(c) || rc_send(c, "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n", 23) ||
+	if (!c || rc_send(c, "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n", 23) ||
 	    rc_reply(c, &r0) || r0.type != '+') {
 		*failed = 1;
 		rr_free(&r0);
-		free(c);
+		rc_free(c);
 		return NULL;
 	}
 	rr_free(&r0);
@@ -834,8 +856,7 @@ static void *pressure(void *arg)
 			break;
 		nanosleep(&pause, NULL);
 	}
-	close(c->fd);
-	free(c);
+	rc_free(c);
 	return NULL;
 }
 
@@ -850,11 +871,10 @@ static void *writer(void *arg)
 	struct worker *w = arg;
 	struct __test_metadata *_metadata = w->md;
 	unsigned int rnd = 0x5eed + w->id;
-	struct rconn *c = malloc(sizeof(*c));
+	struct rconn *c = rc_new();
 
-	if (!c || rc_open(c)) {
+	if (!c) {
 		w->failed = 1;
-		free(c);
 		return NULL;
 	}
 	while (!sr.stop) {
@@ -872,8 +892,7 @@ static void *writer(void *arg)
 		}
 		nanosleep(&pause, NULL);
 	}
-	close(c->fd);
-	free(c);
+	rc_free(c);
 	return NULL;
 }
 
@@ -883,12 +902,11 @@ static void *reader(void *arg)
 	struct worker *w = arg;
 	unsigned int rnd = 0xbeef + w->id;
 	struct sget *log = sr.gets[w->id];
-	struct rconn *c = malloc(sizeof(*c));
+	struct rconn *c = rc_new();
 	size_t n = 0;
 
-	if (!c || rc_open(c)) {
+	if (!c) {
 		w->failed = 1;
-		free(c);
 		return NULL;
 	}
 	while (!sr.stop && n + 2 <= SR_GETS_MAX) {
@@ -929,8 +947,7 @@ static void *reader(void *arg)
 		__atomic_store_n(&sr.ngets[w->id], n, __ATOMIC_RELAXED);
 	}
 	sr.ngets[w->id] = n;
-	close(c->fd);
-	free(c);
+	rc_free(c);
 	return NULL;
 }
 
@@ -1099,12 +1116,11 @@ TEST_F_TIMEOUT(stale, fast_path_gets_never_return_stale_values, 300)
 	int pressure_failed = 0;
 	long long tx0, tx1, pass0, pass1, t;
 	size_t total = 0, bad = 0, nil = 0, lo = 0, hi = 1;
-	struct rconn *c = malloc(sizeof(*c));
+	struct rconn *c = rc_new();
 	unsigned int rnd = 1;
 	int i, k;
 
 	ASSERT_NE(NULL, c);
-	ASSERT_EQ(0, rc_open(c));
 	sr.evicting = variant->evicting;
 	/* Initial states: every key set, so that the first GETs can be cached. */
 	pthread_mutex_lock(&sr.lock);
@@ -1206,8 +1222,7 @@ TEST_F_TIMEOUT(stale, fast_path_gets_never_return_stale_values, 300)
 	} else {
 		EXPECT_LT(0, bad);
 	}
-	close(c->fd);
-	free(c);
+	rc_free(c);
 }
 
 TEST_HARNESS_MAIN
