@@ -17,6 +17,8 @@ BPF_OUT := $(B)/bpf
 US_OUT := $(B)/userspace
 
 MODULES := $(patsubst modules/%/Kbuild,%,$(wildcard modules/*/Kbuild))
+BPF_CC = clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 \
+	-I$(BPF_OUT) -I$(LIBBPF_DIR)/include -Ibpf -Imodules/xps/include
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.skel.h,$(BPF_SRCS))
@@ -107,18 +109,14 @@ $(BPF_OUT)/vmlinux.h: $(KSRC)/vmlinux
 $(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_OUT)/vmlinux.h $(wildcard bpf/*.h) \
 		$(wildcard modules/xps/include/xps/*.h)
 	@echo "[bpf] $*.bpf.o"
-	@clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 \
-		-I$(BPF_OUT) -I$(LIBBPF_DIR)/include -Ibpf \
-		-Imodules/xps/include -c $< -o $@
+	@$(BPF_CC) -c $< -o $@
 
 # For the stale-read checker's negative test only: the Redis handler with
 # its write fences sent to one fixed slot, so its cache is not coherent. Never shipped
 # in libxps; selftests/xps/stale_read.c shows the checker catches it.
 $(BPF_OUT)/xps_redis_incoherent.bpf.o: bpf/xps_redis.bpf.c $(BPF_OUT)/xps_redis.bpf.o
 	@echo "[bpf] $(@F) (test only)"
-	@clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 \
-		-DXPS_REDIS_INCOHERENT -I$(BPF_OUT) -I$(LIBBPF_DIR)/include -Ibpf \
-		-Imodules/xps/include -c $< -o $@
+	@$(BPF_CC) -DXPS_REDIS_INCOHERENT -c $< -o $@
 
 $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 	@$(BPFTOOL) gen skeleton $< name $* >$@.tmp && mv $@.tmp $@
