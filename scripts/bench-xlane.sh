@@ -14,7 +14,7 @@
 # passed to the guest, e.g.
 #   BENCH_MSGS=20000 BENCH_FD_BEATS=30000 BENCH_FD_REPS=1 make bench-xlane
 # for a smoke run of a few minutes. VM_TIMEOUT (s) defaults to an estimate
-# from those settings.
+# from those settings. VM_PIN and VM_CPUS: see below and scripts/vm-run.sh.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${BUILD:-$ROOT/build}
@@ -65,7 +65,12 @@ echo "[bench-xlane] estimated ${est}s in the guest (VM timeout ${timeout}s)"
 
 rm -rf "$RAW"
 mkdir -p "$RAW"
-VM_TIMEOUT=$timeout scripts/vm-run.sh \
+# Every vCPU gets a host CPU of its own (VM_PIN=0: shared), so on a host
+# with fewer than four CPUs the guest has two: CPU 0 for everything else,
+# CPU 1 isolated for the lane engine (VM_CPUS=4 to override).
+cpus=${VM_CPUS:-4}
+[ "$(nproc)" -ge 4 ] || cpus=${VM_CPUS:-2}
+VM_CPUS=$cpus VM_PIN=${VM_PIN:-1} VM_TIMEOUT=$timeout scripts/vm-run.sh \
 	"${vars[*]} scripts/guest-bench-xlane.sh $(printf '%q' "$RAW")" ||
 	die "the guest part failed (raw output in $RAW, kernel log build/vm/last.log)"
 

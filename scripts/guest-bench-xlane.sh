@@ -3,7 +3,7 @@
 # VM): X-Lane's timings against the regular network stack (paper 000, section
 # 6.2 / Table 2) and the X-FD failure detector (section 6.4 / Fig. 7), all in
 # one boot, on the namespace topology of scripts/xlane-topo.sh (hosts xl1..xlN
-# behind a strict-priority switch; the lane engine on isolated CPU 3).
+# behind a strict-priority switch; the lane engine on the isolated CPU).
 #
 #   guest-bench-xlane.sh RAWDIR
 #
@@ -21,7 +21,7 @@
 #      busypoll}: `xlane-lat MODE --ns-send xl1 --ns-recv xl2 --count
 #      BENCH_MSGS --period-us BENCH_PERIOD_US --json FILE`; stress is
 #      `xlane-topo.sh cross start` (iperf3 TCP+UDP on the lane's links and
-#      stress-ng, all on the housekeeping CPUs 0-2);
+#      stress-ng, all on the housekeeping CPUs);
 #   3. X-FD accuracy: `xlanectl -n xlK fd start group G period T threshold L
 #      --json` in every host at once, until the hosts have sent
 #      BENCH_FD_BEATS heartbeats in total (their alive tables, polled) or
@@ -60,7 +60,11 @@
 #   BENCH_FD_REPS [2], BENCH_FD_ALIVE_S [10], BENCH_FD_DOWN_S [3]
 #   BENCH_FD_FAIL [stall kill]   failure kinds of step 4: stall, kill, stop
 #   BENCH_FD_LOAD [stress]       idle | stress: load during steps 3 and 4
-#   XLANE_TOPO_RATE [50mbit]     switch port rate ('' for none); the other
+#   XLANE_TOPO_RATE [50mbit]     switch port rate ('' for none)
+#   XLANE_TOPO_SHAPE [besteffort] the rate shapes band 1 only: lane frames
+#                                leave a port at once, as from a strict-
+#                                priority switch, and do not wait for a tbf
+#                                watchdog on a stressed CPU; the other
 #                                XLANE_TOPO_* / XLANE_CROSS_* of xlane-topo.sh
 #                                pass through
 #   XLANE_PARAMS                 insmod parameters of xlane.ko
@@ -68,6 +72,11 @@
 #                                `xlanectl attach ... port N` when set
 #   XLANE_ATTACH_ARGS            extra words for `xlanectl attach dev eth0`
 #   XLANE_LAT_ARGS               extra words for every xlane-lat run
+#   BENCH_RT_PRIO [50]           SCHED_FIFO priority of xlane-lat's sender
+#                                and receiver in every mode (0: SCHED_OTHER);
+#                                under stress the baselines' wake-ups and the
+#                                lane's feeder then do not queue behind
+#                                stress-ng
 #   BENCH_BASE_TOS [184]         IP TOS of the udp/busypoll baselines (184 =
 #                                DSCP EF, the switch band lane traffic gets)
 #   XLANECTL, XLANE_LAT, XLANE_KO  other binaries / module than the build's
@@ -99,6 +108,7 @@ FD_DOWN=${BENCH_FD_DOWN_S:-3}
 FD_FAIL=${BENCH_FD_FAIL:-stall kill}
 FD_LOAD=${BENCH_FD_LOAD:-stress}
 export XLANE_TOPO_RATE=${XLANE_TOPO_RATE-50mbit}
+export XLANE_TOPO_SHAPE=${XLANE_TOPO_SHAPE:-besteffort}
 RUNS=$RAW/runs.jsonl
 
 die() {
@@ -171,11 +181,8 @@ done
 for c in iperf3 stress-ng python3 tc ip nsenter taskset; do
 	command -v "$c" >/dev/null || die "'$c' not found in the guest (make deps on the host)"
 done
-if ! awk -F, -v cpu=3 '{ for (i = 1; i <= NF; i++) { n = split($i, r, "-")
-	if (cpu >= r[1] && cpu <= r[n]) found = 1 } } END { exit !found }' \
-	/sys/devices/system/cpu/isolated; then
-	echo "guest-bench-xlane: warning: CPU 3 is not isolated (VM_ISOLATE=0?)" >&2
-fi
+[ -n "$(tr -d '\n' </sys/devices/system/cpu/isolated)" ] ||
+	echo "guest-bench-xlane: warning: no CPU is isolated (VM_ISOLATE=0?)" >&2
 mkdir -p "$RAW"
 : >"$RUNS"
 
@@ -264,7 +271,7 @@ for load in $LOADS; do
 		# shellcheck disable=SC2086
 		timeout -k 10 "$lat_timeout" "$XLAT" "$mode" --ns-send xl1 --ns-recv xl2 \
 			--count "$MSGS" --period-us "$PERIOD" --json "$RAW/$tag.json" \
-			$tos ${XLANE_LAT_ARGS:-} >"$RAW/$tag.log" 2>&1 || rc=$?
+			--rt-prio "${BENCH_RT_PRIO:-50}" $tos ${XLANE_LAT_ARGS:-} >"$RAW/$tag.log" 2>&1 || rc=$?
 		tail -n 5 "$RAW/$tag.log"
 		[ $rc -ne 124 ] || die "xlane-lat $mode ($load) did not finish within ${lat_timeout}s"
 		[ $rc -eq 0 ] || die "xlane-lat $mode ($load) failed with status $rc (log: $RAW/$tag.log)"

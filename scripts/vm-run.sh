@@ -3,8 +3,8 @@
 #
 #   scripts/vm-run.sh 'CMD'        (make vm-run CMD='...')
 #
-# Guest: TCG, 4 vCPUs in 2 NUMA nodes (CPUs 0-1 node 0, 2-3 node 1), CPU 3
-# isolated for X-Lane (isolcpus, nohz_full, rcu_nocbs, irqaffinity), a
+# Guest: TCG, 4 vCPUs in 2 NUMA nodes (CPUs 0-1 node 0, 2-3 node 1), the
+# last CPU (3) isolated for X-Lane (isolcpus, nohz_full, rcu_nocbs, irqaffinity), a
 # multiqueue virtio-net NIC on a host tap with nothing behind it, the host
 # root shared read-only over 9p under a tmpfs overlay (so every Debian
 # binary of the host runs unchanged and the guest may write anywhere without
@@ -18,7 +18,9 @@
 # Environment: VM_TIMEOUT (s, default 1800), VM_MEM (MiB per node, 2048),
 # VM_APPEND (extra kernel args), VM_KERNEL (bzImage), VM_ALLOW_LOG (regex
 # of log lines not to treat as errors), VM_ISOLATE=0 (no isolated CPU, for
-# benchmarks that want four general-purpose CPUs), BUILD.
+# benchmarks that want four general-purpose CPUs), VM_CPUS=2 (two vCPUs,
+# one per NUMA node, the second one isolated), VM_PIN=1 (vCPU threads on
+# host CPUs of their own, as far as the host has them; see pin_vcpus), BUILD.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +28,9 @@ B=${BUILD:-$ROOT/build}
 KERNEL=${VM_KERNEL:-$B/linux/arch/x86/boot/bzImage}
 TIMEOUT=${VM_TIMEOUT:-1800}
 MEM=${VM_MEM:-2048}
-ISOL_CPU=3
+NCPU=${VM_CPUS:-4}
+case $NCPU in 2 | 4) ;; *) echo "vm-run: VM_CPUS must be 2 or 4" >&2; exit 2 ;; esac
+ISOL_CPU=$((NCPU - 1))
 
 die() { printf 'vm-run: %s\n' "$*" >&2; exit 2; }
 
@@ -90,14 +94,61 @@ APPEND+=" rcupdate.rcu_cpu_stall_timeout=120 loglevel=6"
 APPEND+=" xvm.root=$ROOT xvm.isolate=$ROOT/scripts/guest-isolate.sh xvm.cmd=$CMDFILE xvm.cwd=$PWD xvm.results=$B/results"
 APPEND+=" ${VM_APPEND:-}"
 
+# VM_PIN: an isolated vCPU is only isolated if no other thread shares its
+# host CPU. QEMU names its vCPU threads "CPU N/TCG" (debug-threads). With at
+# least as many host CPUs as vCPUs, vCPU N goes to host CPU N; with fewer,
+# the isolated vCPU gets the last host CPU and every other vCPU the rest.
+# QEMU's other threads (main loop, I/O) never share the isolated vCPU's host
+# CPU; threads it starts later inherit that. Pinned once QEMU is up, and
+# again a while later for threads started during boot.
+pin_vcpus() {
+	local hosts iso pid= p t i pass comm n
+	hosts=$(nproc)
+	iso=$((hosts - 1))
+	[ "$hosts" -lt "$NCPU" ] || iso=$ISOL_CPU
+	for i in $(seq 1 200); do
+		for p in $(pgrep -f "xvm-$id,debug-threads" || true); do
+			[ "$(cat /proc/"$p"/comm 2>/dev/null)" = qemu-system-x86 ] && pid=$p
+		done
+		[ -n "$pid" ] && grep -qx "CPU $ISOL_CPU/TCG" /proc/"$pid"/task/*/comm 2>/dev/null && break
+		pid=
+		sleep 0.1
+	done
+	[ -n "$pid" ] || { echo "vm-run: VM_PIN: no QEMU vCPU thread 'CPU $ISOL_CPU/TCG' found" >&2; return; }
+	for pass in 1 2; do
+		for t in /proc/"$pid"/task/*; do
+			comm=$(cat "$t/comm" 2>/dev/null) || continue
+			if [[ $comm =~ ^CPU\ ([0-9]+)/TCG$ ]]; then
+				n=${BASH_REMATCH[1]}
+				if [ "$n" = "$ISOL_CPU" ]; then
+					taskset -pc "$iso" "${t##*/}"
+				elif [ "$hosts" -ge "$NCPU" ]; then
+					taskset -pc "$n" "${t##*/}"
+				else
+					taskset -pc "0-$((iso - 1))" "${t##*/}"
+				fi
+			else
+				taskset -pc "$(seq 0 $((hosts - 1)) | grep -vx "$iso" | paste -sd,)" "${t##*/}"
+			fi >/dev/null 2>&1
+		done
+		[ $pass = 2 ] || sleep 30
+	done
+	echo "vm-run: VM_PIN: vCPU $ISOL_CPU alone on host CPU $iso ($NCPU vCPUs, $hosts host CPUs)" >&2
+}
+if [ "${VM_PIN:-0}" = 1 ] && [ "${VM_ISOLATE:-1}" = 1 ]; then
+	[ "$(nproc)" -ge 2 ] || die "VM_PIN=1 needs at least two host CPUs"
+	pin_vcpus &
+fi
+
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
+	-name "xvm-$id,debug-threads=on" \
 	-nodefaults -no-reboot -display none -monitor none \
 	-accel tcg,thread=multi -cpu max \
-	-smp 4,sockets=2,cores=2,threads=1 -m $((2 * MEM))M \
+	-smp "$NCPU,sockets=2,cores=$((NCPU / 2)),threads=1" -m $((2 * MEM))M \
 	-object memory-backend-ram,id=m0,size=${MEM}M \
 	-object memory-backend-ram,id=m1,size=${MEM}M \
-	-numa node,nodeid=0,cpus=0-1,memdev=m0 \
-	-numa node,nodeid=1,cpus=2-3,memdev=m1 \
+	-numa "node,nodeid=0,cpus=0-$((NCPU / 2 - 1)),memdev=m0" \
+	-numa "node,nodeid=1,cpus=$((NCPU / 2))-$((NCPU - 1)),memdev=m1" \
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$B/results,mount_tag=results,security_model=none,multidevs=remap" \

@@ -20,6 +20,7 @@
 #
 # Queueing, on every switch port swK and on every host eth0 (egress):
 #   root  [tbf (XLANE_TOPO_RATE / XLANE_TOPO_HOST_RATE), handle 2:]
+#         (XLANE_TOPO_SHAPE=besteffort: the tbf sits in band 1 instead)
 #   prio  handle 1:, bands 3, priomap all band 1 (class 1:2)
 #         band 0 (class 1:1): lane traffic, chosen by the cls_bpf filter
 #         bpf/xlane_prio.bpf.c: IPv4/IPv6 UDP to the lane port, or DSCP EF
@@ -39,6 +40,12 @@
 #   XLANE_TOPO_RATE=          tbf rate of every switch port, e.g. 100mbit
 #                             (units bit/kbit/mbit/gbit); empty: no shaping
 #   XLANE_TOPO_HOST_RATE=     the same for every host eth0
+#   XLANE_TOPO_SHAPE=root     where the tbf sits: root (the whole port is
+#                             shaped, lane frames wait for its tokens and for
+#                             whichever CPU its watchdog wakes) or besteffort
+#                             (only band 1 is shaped: a strict-priority port
+#                             that serves lane frames first at once, as a
+#                             switch does, and still congests cross traffic)
 #   XLANE_TOPO_BURST=         tbf burst in bytes (default: 2 ms of the rate,
 #                             at least 16384)
 #   XLANE_TOPO_QLEN=1000      packets per band
@@ -167,13 +174,18 @@ rate_bps() {
 	}' || die "bad rate '$1' (use e.g. 500kbit, 100mbit, 1gbit)"
 }
 
-# The queueing of one egress port: [tbf] -> prio -> pfifo per band, and the
-# classifier.
+# The queueing of one egress port: [tbf] -> prio -> pfifo per band (or
+# prio -> [tbf] -> pfifo in band 1 with XLANE_TOPO_SHAPE=besteffort), and
+# the classifier.
 setup_port() { # ns dev rate
-	local ns=$1 dev=$2 rate=$3 parent="root" burst bps b
+	local ns=$1 dev=$2 rate=$3 parent="root" burst= bps b shape=${XLANE_TOPO_SHAPE:-root}
+	[ "$shape" = root ] || [ "$shape" = besteffort ] ||
+		die "XLANE_TOPO_SHAPE must be root or besteffort, not '$shape'"
 	if [ -n "$rate" ]; then
 		bps=$(rate_bps "$rate")
 		burst=${XLANE_TOPO_BURST:-$((bps / 8 / 500 > 16384 ? bps / 8 / 500 : 16384))}
+	fi
+	if [ -n "$rate" ] && [ "$shape" = root ]; then
 		tc -n "$ns" qdisc add dev "$dev" root handle 2: tbf rate "$rate" \
 			burst "$burst" latency 100ms
 		parent="parent 2:1"
@@ -182,6 +194,12 @@ setup_port() { # ns dev rate
 	tc -n "$ns" qdisc add dev "$dev" $parent handle 1: prio bands 3 \
 		priomap 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1
 	for b in 1 2 3; do
+		if [ -n "$rate" ] && [ "$shape" = besteffort ] && [ $b = 2 ]; then
+			tc -n "$ns" qdisc add dev "$dev" parent 1:2 handle 2: tbf rate "$rate" \
+				burst "$burst" latency 100ms
+			tc -n "$ns" qdisc add dev "$dev" parent 2:1 handle 12: pfifo limit "$QLEN"
+			continue
+		fi
 		tc -n "$ns" qdisc add dev "$dev" parent "1:$b" handle "1$b:" pfifo limit "$QLEN"
 	done
 	in_ns "$ns" tc filter add dev "$dev" parent 1: protocol all prio 1 handle 1 \

@@ -97,6 +97,7 @@ struct options {
   std::string dst;
   std::string ns_send, ns_recv;
   int send_cpu = -1, recv_cpu = -1;
+  int rt_prio = 0;  // SCHED_FIFO priority of sender and receiver; 0 = leave
   int busy_poll_us = 50;
   double drain_s = 1.0;
   int prio = 0;
@@ -119,13 +120,28 @@ void sleep_until_ns(std::uint64_t t) {
   }
 }
 
-void pin_to(int cpu, std::string_view who) {
-  if (cpu < 0) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (int err = ::pthread_setaffinity_np(::pthread_self(), sizeof(set), &set))
-    xcommon::throw_errno(err, "pin the {} to CPU {}", who, cpu);
+// Places the calling thread (the sender or the receiver): on `cpu` if it is
+// not negative, and under SCHED_FIFO at `rt_prio` if that is not 0.
+void place(int cpu, int rt_prio, std::string_view who) {
+  if (cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (int err = ::pthread_setaffinity_np(::pthread_self(), sizeof(set), &set))
+      xcommon::throw_errno(err, "pin the {} to CPU {}", who, cpu);
+  }
+  if (rt_prio > 0) {
+    const sched_param sp{.sched_priority = rt_prio};
+    if (int err = ::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &sp))
+      xcommon::throw_errno(err, "run the {} under SCHED_FIFO priority {}", who, rt_prio);
+  }
+}
+
+// A short sleep for the loops that wait on a ring: unlike sched_yield() it
+// lets every other task run, also when this one is SCHED_FIFO.
+void nap() {
+  const timespec ts{0, 20000};
+  ::nanosleep(&ts, nullptr);
 }
 
 // --- network namespaces ----------------------------------------------------
@@ -196,7 +212,8 @@ json summary_json(const options& o, const samples& s, json extra) {
             {"ns_send", o.ns_send},
             {"ns_recv", o.ns_recv},
             {"send_cpu", o.send_cpu},
-            {"recv_cpu", o.recv_cpu}};
+            {"recv_cpu", o.recv_cpu},
+            {"rt_prio", o.rt_prio}};
   j.update(xsel::bench::to_json(sum));
   j["samples"] = sum.count;
   j.erase("count");
@@ -319,7 +336,9 @@ json run_udp(const options& o, bool busy) {
 
   std::jthread receiver([&] {
     try {
-      pin_to(o.recv_cpu, "receiver");
+      // A spinning receiver under SCHED_FIFO would starve everything of its
+      // priority on its CPU, the sender included: it stays SCHED_OTHER.
+      place(o.recv_cpu, busy ? 0 : o.rt_prio, "receiver");
       std::vector<unsigned char> buf(std::max<std::size_t>(o.size, sizeof(probe)) + 64);
       const int flags = busy ? MSG_DONTWAIT : 0;
       while (!stop.load(std::memory_order_relaxed) && got.load() < o.count) {
@@ -347,7 +366,7 @@ json run_udp(const options& o, bool busy) {
     }
   });
 
-  pin_to(o.send_cpu, "sender");
+  place(o.send_cpu, o.rt_prio, "sender");
   std::vector<unsigned char> msg(o.size, 0);
   std::uint64_t next = now_ns() + 20000000;  // let the receiver settle
   for (std::uint64_t i = 0; i < o.count && !rx_error; ++i) {
@@ -435,7 +454,7 @@ json run_xlane(const options& o) {
 
   std::jthread receiver([&] {
     try {
-      pin_to(o.recv_cpu, "receiver");
+      place(o.recv_cpu, o.rt_prio, "receiver");
       while (!stop.load(std::memory_order_relaxed) && got.load() < o.count) {
         const std::size_t n = listener.consume(
             [&](const xlane_rx_msg& h, std::span<const std::byte> payload) {
@@ -456,14 +475,16 @@ json run_xlane(const options& o) {
               got.fetch_add(1);
             },
             64);
-        if (n == 0) std::this_thread::yield();
+        // Latency is rx_ns - tx_ns, both taken in the kernel, so when this
+        // thread looks does not matter; the ring holds seconds of messages.
+        if (n == 0) nap();
       }
     } catch (...) {
       rx_error = std::current_exception();
     }
   });
 
-  pin_to(o.send_cpu, "sender");
+  place(o.send_cpu, o.rt_prio, "sender");
   // One message per granted period; the engine sends on its own clock.
   const std::uint64_t period_ns = std::uint64_t{grant.period_us} * 1000;
   std::vector<std::byte> msg(o.size, std::byte{0});
@@ -479,8 +500,7 @@ json run_xlane(const options& o) {
     // the engine kept the period.
     if (lane.ring_stats().used > 0) {
       const std::uint64_t from = now_ns(), give_up = from + std::max(100 * period_ns, k_second);
-      while (lane.ring_stats().used > 0 && now_ns() < give_up && lane.active())
-        std::this_thread::yield();
+      while (lane.ring_stats().used > 0 && now_ns() < give_up && lane.active()) nap();
       ++waits;
       wait_max = std::max(wait_max, now_ns() - from);
     }
@@ -594,6 +614,11 @@ int main(int argc, char** argv) {
       ->type_name("NAME");
   app.add_option("--send-cpu", o.send_cpu, "pin the sender to this CPU")->type_name("CPU");
   app.add_option("--recv-cpu", o.recv_cpu, "pin the receiver to this CPU")->type_name("CPU");
+  app.add_option("--rt-prio", o.rt_prio,
+                 "run sender and receiver under SCHED_FIFO at this priority (needs "
+                 "CAP_SYS_NICE); a busypoll receiver, which spins, stays SCHED_OTHER")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 99));
   app.add_option("--busy-poll-us", o.busy_poll_us, "SO_BUSY_POLL (busypoll)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
