@@ -51,6 +51,9 @@
 #   BENCH_HOSTS [3]              hosts in the topology (>= 3)
 #   BENCH_WARMUP_S [5]           cross traffic runs this long before measuring
 #   BENCH_LAT [1]                0 skips the latency runs (step 2)
+#   BENCH_LAT_TIMEOUT_S          limit of one latency run (default: 3x its
+#                                nominal length + 120 s; under TCG a stressed
+#                                sender can be far slower than its period)
 #   BENCH_FD [1]                 0 skips X-FD (steps 3 and 4)
 #   BENCH_FD_GROUP [239.1.1.1], BENCH_FD_PERIOD_US [1000] (T)
 #   BENCH_FD_THRESHOLD_US [1000] L of the long accuracy run
@@ -253,8 +256,41 @@ load_off() {
 	fi
 }
 
+# Which CPU received each lane packet: a kprobe on bpf_xlane_rx() (the XDP
+# program's call into the module), counted per CPU from the trace buffer's
+# statistics. Packets received on a housekeeping CPU waited for it (its
+# NAPI or qdisc run), which is where the lane's jitter comes from when the
+# engine's own CPU is quiet.
+TR=/sys/kernel/tracing
+rx_cpu_start() {
+	[ -w $TR/kprobe_events ] || return 0
+	echo 0 >$TR/tracing_on
+	grep -q 'xlbench/rx' $TR/kprobe_events 2>/dev/null ||
+		echo 'p:xlbench/rx bpf_xlane_rx' >>$TR/kprobe_events 2>/dev/null || return 0
+	echo 4096 >$TR/buffer_size_kb
+	echo 1 >$TR/events/xlbench/rx/enable
+	echo >$TR/trace
+	echo 1 >$TR/tracing_on
+}
+rx_cpu_stop() { # prints {"0": n, ...} (entries + overruns per CPU) or null
+	if [ ! -d $TR/events/xlbench/rx ]; then
+		echo null
+		return
+	fi
+	echo 0 >$TR/tracing_on
+	echo 0 >$TR/events/xlbench/rx/enable
+	local d first=1
+	printf '{'
+	for d in $TR/per_cpu/cpu*; do
+		[ $first = 1 ] || printf ','
+		printf '"%s":%d' "${d##*cpu}" "$(awk '/^(entries|overrun):/ {s += $2} END {print s + 0}' "$d/stats")"
+		first=0
+	done
+	printf '}'
+}
+
 # ------------------------------------------------------------- step 2
-lat_timeout=$((3 * MSGS * PERIOD / 1000000 + 120))
+lat_timeout=${BENCH_LAT_TIMEOUT_S:-$((3 * MSGS * PERIOD / 1000000 + 120))}
 [ "${BENCH_LAT:-1}" = 1 ] || LOADS=
 for load in $LOADS; do
 	load_on "$load"
@@ -268,6 +304,7 @@ for load in $LOADS; do
 		# that the switch's strict priority is no part of the ratios.
 		tos=
 		[ "$mode" = xlane ] || tos="--tos ${BENCH_BASE_TOS:-184}"
+		[ "$mode" != xlane ] || rx_cpu_start
 		# shellcheck disable=SC2086
 		timeout -k 10 "$lat_timeout" "$XLAT" "$mode" --ns-send xl1 --ns-recv xl2 \
 			--count "$MSGS" --period-us "$PERIOD" --json "$RAW/$tag.json" \
@@ -280,9 +317,12 @@ r = json.load(open(sys.argv[1]))
 miss = [k for k in ("count", "l_min", "p50", "p99", "p99_9", "p99_99", "l_max", "d_max") if k not in r]
 sys.exit("missing " + ", ".join(miss) if miss else 0)' "$RAW/$tag.json" ||
 			die "xlane-lat $mode ($load) wrote no valid JSON to $RAW/$tag.json"
+		rxcpu=null
+		[ "$mode" != xlane ] || rxcpu=$(rx_cpu_stop)
 		read -r a0 a1 < <(band_pkts xlsw sw2)
-		printf '{"kind":"lat","mode":"%s","load":"%s","msgs":%d,"period_us":%d,"file":"%s","sw2_band0_pkts":%d,"sw2_band1_pkts":%d}\n' \
-			"$mode" "$load" "$MSGS" "$PERIOD" "$tag.json" $((a0 - b0)) $((a1 - b1)) >>"$RUNS"
+		printf '{"kind":"lat","mode":"%s","load":"%s","msgs":%d,"period_us":%d,"file":"%s","sw2_band0_pkts":%d,"sw2_band1_pkts":%d,"rx_cpu":%s}\n' \
+			"$mode" "$load" "$MSGS" "$PERIOD" "$tag.json" $((a0 - b0)) $((a1 - b1)) "$rxcpu" >>"$RUNS"
+		[ "$rxcpu" = null ] || echo "lane packets received per CPU (bpf_xlane_rx kprobe): $rxcpu"
 		echo "switch port sw2 (to the receiver): band 0 +$((a0 - b0)) packets, band 1 +$((a1 - b1))"
 	done
 	load_off "$load"
