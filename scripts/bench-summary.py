@@ -16,8 +16,8 @@ from collections import defaultdict
 
 
 def spread(values):
-    return {"mean": statistics.mean(values), "min": min(values),
-            "max": max(values), "n": len(values)}
+    return {"mean": statistics.mean(values), "median": statistics.median(values),
+            "min": min(values), "max": max(values), "n": len(values)}
 
 
 def fmt(s, pct=False):
@@ -65,6 +65,8 @@ def latr(runs):
             if "tracepoint" in s:
                 g["stock_sent"].append(s["tracepoint"]["sent"])
                 g["latr_sent"].append(l["tracepoint"]["sent"])
+        elif wl == "ctxsw":
+            g["latency_ratio"].append(l["usecs_per_op"] / s["usecs_per_op"])
         elif wl == "apache":
             g["rps_ratio"].append(l["rps"] / s["rps"] if s["rps"] else 0)
             add_ipis(g, s["ipis"], l["ipis"])

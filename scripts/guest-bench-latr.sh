@@ -9,7 +9,9 @@
 #   apache  Debian apache2 (mpm_event, EnableMMAP On, sendfile off) serving
 #           a 10 KB page to wrk
 #   noshoot a workload with nothing to shoot down (single-threaded
-#           mmap/touch/munmap): the overhead of the hooks and sweeps
+#           mmap/touch/munmap): the overhead of the flush hook and sweeps
+#   ctxsw   perf bench sched pipe on one CPU: the overhead of the sweep
+#           before every address-space switch
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:?usage: guest-bench-latr.sh OUT.jsonl}
@@ -17,6 +19,7 @@ REPS=${BENCH_REPS:-3}
 SCALE=${BENCH_SCALE:-1}	# multiply iteration counts (0.2 for a smoke run)
 BENCH=$ROOT/build/userspace/bin/latr-munmap-bench
 T=/sys/kernel/tracing
+PROFILE=$(dirname "$OUT")/latr-profile.txt	# Apache profile (BENCH_PROFILE=0: none)
 cd "$ROOT" || exit 2
 : >"$OUT"
 
@@ -81,9 +84,10 @@ irq_sum() { awk -v row="$1:" '$1 == row {for (i = 2; i <= NF; i++) if ($i ~ /^[0
 
 iters() { awk -v n="$1" -v s="$SCALE" 'BEGIN {v = int(n * s); print (v < 20 ? 20 : v)}'; }
 
-ONLY=${BENCH_ONLY:-}	# munmap, apache or noshoot: run just that one
+ONLY=${BENCH_ONLY:-}	# e.g. "apache ctxsw": run just those workloads
+want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
-[ -n "$ONLY" ] && [ "$ONLY" != munmap ] ||
+want munmap &&
 for rep in $(seq 1 "$REPS"); do
 	for mode in stock latr; do
 		set_mode $mode
@@ -103,7 +107,7 @@ done
 # Apache: a 10 KB static page, mmap'ed per request (EnableMMAP On, no sendfile)
 APACHE=/usr/sbin/apache2
 WRK=$(command -v wrk || true)
-if [ -n "$ONLY" ] && [ "$ONLY" != apache ]; then
+if ! want apache; then
 	:
 elif [ -x $APACHE ] && [ -n "$WRK" ]; then
 	A=/tmp/latr-apache
@@ -134,18 +138,67 @@ ThreadsPerChild 32
 MaxRequestWorkers 32
 EOF
 	chmod -R a+rX $A
+	apache_start() {
+		taskset -c 1-3 $APACHE -f $A/httpd.conf -k start || exit 1
+		sleep 1
+	}
+	# wrk, pinned apart from Apache; arguments go in front of it (a profiler).
+	apache_wrk() {
+		"$@" taskset -c 0 "$WRK" -t1 -c16 -d"$(iters 10)"s --latency http://127.0.0.1:8080/10k.html
+	}
+	apache_stop() {
+		$APACHE -f $A/httpd.conf -k stop
+		sleep 1
+	}
+	# Profile: one more run per mode after the measured ones, so the
+	# sampling does not touch the ratios. It shows where the CPU time goes
+	# (perf cpu-clock on every CPU, self time) and who sends the IPIs (the
+	# ipi tracepoints, counted by call site and callback; shootdowns come
+	# from smp_call_function_many_cond with flush_tlb_func behind it).
+	apache_profile() { # mode
+		local ev w
+		echo 0 >$T/tracing_on
+		echo 65536 >$T/buffer_size_kb
+		for ev in ipi_send_cpu ipi_send_cpumask; do
+			echo 1 >$T/events/ipi/$ev/enable
+		done
+		apache_start
+		echo >$T/trace
+		echo 1 >$T/tracing_on
+		w=$(apache_wrk perf record -a -F "${BENCH_PERF_HZ:-250}" -e cpu-clock -o $A/perf.data -q --)
+		echo 0 >$T/tracing_on
+		for ev in ipi_send_cpu ipi_send_cpumask; do
+			echo 0 >$T/events/ipi/$ev/enable
+		done
+		apache_stop
+		{
+			echo "## Apache, $1 (profiled run, not in the ratios): $(echo "$w" | awk '/Requests\/sec/ {print $2}') req/s"
+			echo
+			echo "### IPIs sent (ipi tracepoints), by call site and callback"
+			echo "events lost to overruns: $(awk '/overrun/ {s += $2} END {print s + 0}' $T/per_cpu/cpu*/stats)"
+			grep -E 'ipi_send_cpu(mask)?:' $T/trace |
+				sed -E 's/.*(ipi_send_cpu(mask)?):.* callsite=([^ +]*)[^ ]* callback=([^ +]*).*/\1 \3 -> \4/' |
+				sort | uniq -c | sort -rn | head -20
+			echo
+			echo "### CPU time by process (perf cpu-clock samples on all CPUs)"
+			perf report -i $A/perf.data --stdio --sort comm -q 2>/dev/null | head -10
+			echo
+			echo "### CPU time by function (self), top 40"
+			perf report -i $A/perf.data --stdio --sort comm,dso,sym -q 2>/dev/null | head -40
+			echo
+		} >>"$PROFILE"
+		echo "apache $1: profile in $PROFILE"
+	}
 	for rep in $(seq 1 "$REPS"); do
 		for mode in stock latr; do
 			set_mode $mode
-			taskset -c 1-3 $APACHE -f $A/httpd.conf -k start || exit 1
-			sleep 1
+			apache_start
 			tlb0=$(irq_sum TLB)
 			cal0=$(irq_sum CAL)
-			w=$(taskset -c 0 "$WRK" -t1 -c16 -d"$(iters 10)"s --latency http://127.0.0.1:8080/10k.html)
+			w=$(apache_wrk)
 			tlb1=$(irq_sum TLB)
 			cal1=$(irq_sum CAL)
-			$APACHE -f $A/httpd.conf -k stop
-			sleep 1
+			apache_stop
 			rps=$(echo "$w" | awk '/Requests\/sec/ {print $2}')
 			p50=$(echo "$w" | awk '$1 == "50%" {print $2}')
 			p99=$(echo "$w" | awk '$1 == "99%" {print $2}')
@@ -154,18 +207,46 @@ EOF
 			echo "apache $mode rep $rep: $rps req/s, p50 $p50, p99 $p99, IPIs $((tlb1 - tlb0)) TLB $((cal1 - cal0)) CAL"
 		done
 	done
+	if [ "${BENCH_PROFILE:-1}" = 1 ]; then
+		: >"$PROFILE"
+		for mode in stock latr; do
+			set_mode $mode
+			apache_profile $mode
+		done
+	fi
 else
 	echo "apache2 or wrk missing: skipping the Apache benchmark (make deps)"
 fi
 
-# Nothing to shoot down: one thread, so no remote CPU ever needs a flush.
-[ -n "$ONLY" ] && [ "$ONLY" != noshoot ] ||
-for rep in $(seq 1 "$REPS"); do
+# Overhead where there is nothing to shoot down. The runs are short and TCG
+# is noisy, so they repeat more often (BENCH_OVERHEAD_REPS) and alternate.
+OREPS=${BENCH_OVERHEAD_REPS:-10}
+
+# noshoot: one thread mapping, touching and unmapping, so no remote CPU
+# ever needs a flush: the cost of the flush hook and the tick sweeps.
+want noshoot &&
+for rep in $(seq 1 "$OREPS"); do
 	for mode in stock latr; do
 		set_mode $mode
 		res=$("$BENCH" --json --cpus 0 --pages 16 --iterations "$(iters 20000)") || exit 1
 		printf '{"workload":"noshoot","mode":"%s","rep":%d,"result":%s}\n' $mode "$rep" "$res" >>"$OUT"
 		echo "noshoot $mode rep $rep: $res"
+	done
+done
+
+# ctxsw: two processes on one CPU passing a token through pipes (perf bench
+# sched pipe), so every operation switches address space: the cost of the
+# sweep that runs before switch_mm. No munmap, no shootdown.
+want ctxsw &&
+for rep in $(seq 1 "$OREPS"); do
+	for mode in stock latr; do
+		set_mode $mode
+		us=$(taskset -c 1 perf bench sched pipe -l "$(iters 50000)" 2>/dev/null |
+			awk '$2 == "usecs/op" {print $1}')
+		[ -n "$us" ] || { echo "ctxsw: perf bench sched pipe failed" >&2; exit 1; }
+		printf '{"workload":"ctxsw","mode":"%s","rep":%d,"usecs_per_op":%s,"latr":%s}\n' \
+			$mode "$rep" "$us" "$(latr_stats_json)" >>"$OUT"
+		echo "ctxsw $mode rep $rep: $us usecs/op"
 	done
 done
 set_mode stock
