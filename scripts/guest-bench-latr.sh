@@ -59,13 +59,15 @@ trace_start() {
 	echo >$T/trace
 	echo 1 >$T/tracing_on
 }
+# Events the trace buffer lost to overruns, all CPUs.
+trace_lost() { awk '/overrun/ {s += $2} END {print s + 0}' $T/per_cpu/cpu*/stats; }
 trace_stop() {
 	echo 0 >$T/tracing_on
 	echo 0 >$T/events/tlb/tlb_flush/enable
 	local sent recv lost
 	sent=$(grep -c 'remote ipi send' $T/trace)
 	recv=$(grep -c 'remote shootdown' $T/trace)
-	lost=$(awk '/overrun/ {s += $2} END {print s + 0}' $T/per_cpu/cpu*/stats)
+	lost=$(trace_lost)
 	printf '{"sent":%d,"received":%d,"lost":%d}' "$sent" "$recv" "$lost"
 }
 
@@ -153,8 +155,9 @@ EOF
 	# Profile: one more run per mode after the measured ones, so the
 	# sampling does not touch the ratios. It shows where the CPU time goes
 	# (perf cpu-clock on every CPU, self time) and who sends the IPIs (the
-	# ipi tracepoints, counted by call site and callback; shootdowns come
-	# from smp_call_function_many_cond with flush_tlb_func behind it).
+	# ipi tracepoints, counted by call site and callback; the callback of a
+	# function-call IPI is always the generic handler, so the call site
+	# tells them apart: shootdowns are among on_each_cpu_cond_mask).
 	apache_profile() { # mode
 		local ev w
 		echo 0 >$T/tracing_on
@@ -175,7 +178,7 @@ EOF
 			echo "## Apache, $1 (profiled run, not in the ratios): $(echo "$w" | awk '/Requests\/sec/ {print $2}') req/s"
 			echo
 			echo "### IPIs sent (ipi tracepoints), by call site and callback"
-			echo "events lost to overruns: $(awk '/overrun/ {s += $2} END {print s + 0}' $T/per_cpu/cpu*/stats)"
+			echo "events lost to overruns: $(trace_lost)"
 			grep -E 'ipi_send_cpu(mask)?:' $T/trace |
 				sed -E 's/.*(ipi_send_cpu(mask)?):.* callsite=([^ +]*)[^ ]* callback=([^ +]*).*/\1 \3 -> \4/' |
 				sort | uniq -c | sort -rn | head -20
