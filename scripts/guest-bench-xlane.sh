@@ -152,12 +152,13 @@ for p in sys.argv[1:]:
 print(t)' "$@"
 }
 
-# Class 1:1 (band 0) and 1:2 (band 1) packets of a port: "b0 b1"
+# Band 0 and band 1 packets of a port, summed over the prio qdiscs of its
+# queues (class X:1 is band 0, X:2 band 1): "b0 b1"
 band_pkts() { # ns dev
 	tc -n "$1" -s class show dev "$2" | awk '
-		$1 == "class" && $2 == "prio" { c = $3 }
-		$1 == "Sent" && (c == "1:1" || c == "1:2") { p[c] = $4; c = "" }
-		END { printf "%d %d\n", p["1:1"], p["1:2"] }'
+		$1 == "class" && $2 == "prio" { split($3, h, ":"); c = h[2] }
+		$1 == "Sent" && c != "" { p[c] += $4; c = "" }
+		END { printf "%d %d\n", p[1], p[2] }'
 }
 
 # ------------------------------------------------------------- checks
@@ -281,7 +282,7 @@ rx_cpu_stop() { # prints {"0": n, ...} (entries + overruns per CPU) or null
 	echo 0 >$TR/events/xlbench/rx/enable
 	local d first=1
 	printf '{'
-	for d in $TR/per_cpu/cpu*; do
+	for d in "$TR"/per_cpu/cpu*; do
 		[ $first = 1 ] || printf ','
 		printf '"%s":%d' "${d##*cpu}" "$(awk '/^(entries|overrun):/ {s += $2} END {print s + 0}' "$d/stats")"
 		first=0

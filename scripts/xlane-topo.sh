@@ -18,14 +18,26 @@
 # off, forward delay 0, multicast snooping off so multicast floods, static
 # FDB entries) with port swK leading to host K (a veth pair swK <-> eth0).
 #
-# Queueing, on every switch port swK and on every host eth0 (egress):
-#   root  [tbf (XLANE_TOPO_RATE / XLANE_TOPO_HOST_RATE), handle 2:]
+# Queueing, on every switch port swK and on every host eth0 (egress), one
+# tree per transmit queue:
+#   root  [tbf (XLANE_TOPO_RATE / XLANE_TOPO_HOST_RATE), handle P2:]
 #         (XLANE_TOPO_SHAPE=besteffort: the tbf sits in band 1 instead)
-#   prio  handle 1:, bands 3, priomap all band 1 (class 1:2)
-#         band 0 (class 1:1): lane traffic, chosen by the cls_bpf filter
+#   prio  handle P1:, bands 3, priomap all band 1 (class P1:2)
+#         band 0 (class P1:1): lane traffic, chosen by the cls_bpf filter
 #         bpf/xlane_prio.bpf.c: IPv4/IPv6 UDP to the lane port, or DSCP EF
-#         (tos 0xb8); band 1 (class 1:2): everything else; band 2 unused
-#   pfifo limit XLANE_TOPO_QLEN under each band (handles 11: 12: 13:)
+#         (tos 0xb8); band 1 (class P1:2): everything else; band 2 unused
+#   pfifo limit XLANE_TOPO_QLEN under each band (handles P11: P12: P13:)
+# With one queue P is empty (prio 1:, tbf 2:, pfifo 11: 12: 13:). When the
+# machine has an isolated CPU, every veth (both ends) gets two queues, as a
+# NIC gives the isolated core a queue of its own (paper 000, section 4.3):
+# XPS maps the housekeeping CPUs to queue 0 and the isolated CPUs to queue
+# 1; the root is `mq` (handle 100:) with the tree above under 100:1 (P=10)
+# and 100:2 (P=20). What the lane engine sends on the isolated CPU then
+# stays there: it never waits for a qdisc another CPU is running, and the
+# receiving veth's NAPI (XDP) for queue 1 is scheduled on the isolated CPU,
+# not folded into the NAPI run that cross traffic keeps busy on CPU 0. The
+# rate applies per queue; cross traffic comes from the housekeeping CPUs,
+# so its queue has the configured rate.
 # One instance of the classifier is loaded with bpftool, pinned under
 # XLANE_TOPO_PIN and attached to every port (`bpf object-pinned ... da`);
 # its config map xlane_prio_cfg holds the lane port and the DSCP, and
@@ -49,6 +61,9 @@
 #   XLANE_TOPO_BURST=         tbf burst in bytes (default: 2 ms of the rate,
 #                             at least 16384)
 #   XLANE_TOPO_QLEN=1000      packets per band
+#   XLANE_TOPO_QUEUES=auto    transmit/receive queues per veth: auto (2 if a
+#                             CPU is isolated, else 1), 1 or 2
+#   XLANE_TOPO_LANE_CPUS=     CPUs of queue 1 (default: the isolated ones)
 #   XLANE_TOPO_IPV6=0         1 keeps IPv6 on the links (default: off, so no
 #                             router solicitations or MLD in the counters)
 #   XLANE_TOPO_PIN=/sys/fs/bpf/xlane-topo   where the classifier is pinned
@@ -174,37 +189,121 @@ rate_bps() {
 	}' || die "bad rate '$1' (use e.g. 500kbit, 100mbit, 1gbit)"
 }
 
-# The queueing of one egress port: [tbf] -> prio -> pfifo per band (or
-# prio -> [tbf] -> pfifo in band 1 with XLANE_TOPO_SHAPE=besteffort), and
-# the classifier.
-setup_port() { # ns dev rate
-	local ns=$1 dev=$2 rate=$3 parent="root" burst= bps b shape=${XLANE_TOPO_SHAPE:-root}
+# CPU list of queue 1 ("" if no CPU is isolated).
+lane_cpus() {
+	if [ -n "${XLANE_TOPO_LANE_CPUS:-}" ]; then
+		echo "$XLANE_TOPO_LANE_CPUS"
+	else
+		cat /sys/devices/system/cpu/isolated 2>/dev/null || true
+	fi
+}
+
+# Queues per veth (see "Queueing" above).
+topo_queues() {
+	local q=${XLANE_TOPO_QUEUES:-auto}
+	case $q in
+	auto) if [ -n "$(lane_cpus)" ]; then echo 2; else echo 1; fi ;;
+	1) echo 1 ;;
+	2)
+		[ -n "$(lane_cpus)" ] ||
+			die "XLANE_TOPO_QUEUES=2 needs an isolated CPU or XLANE_TOPO_LANE_CPUS"
+		echo 2
+		;;
+	*) die "XLANE_TOPO_QUEUES must be auto, 1 or 2, not '$q'" ;;
+	esac
+}
+
+# "0 2 5" -> "00000025": the kernel's cpumask format (32-bit hex words, the
+# highest first, comma-separated) that xps_cpus takes.
+cpu_mask() {
+	local c i n=0 mask=
+	local -a w=()
+	for c in "$@"; do
+		i=$((c / 32))
+		w[i]=$((${w[i]:-0} | (1 << (c % 32))))
+		[ $((i + 1)) -le $n ] || n=$((i + 1))
+	done
+	[ $n -gt 0 ] || die "empty CPU set for XPS"
+	for ((i = n - 1; i >= 0; i--)); do
+		mask+=$(printf '%08x' "${w[i]:-0}")
+		[ $i -eq 0 ] || mask+=,
+	done
+	echo "$mask"
+}
+
+# XPS of a two-queue veth: queue 0 for the CPUs that are not lane CPUs,
+# queue 1 for the lane CPUs. sysfs shows a device only inside its own
+# namespace, hence `ip netns exec` (which mounts that namespace's sysfs).
+set_xps() { # ns dev
+	local ns=$1 dev=$2 c hk=() lane=() online lane_set
+	lane_set=" $(expand_cpus "$(lane_cpus)") "
+	online=$(expand_cpus "$(cat /sys/devices/system/cpu/online)")
+	for c in $online; do
+		if [[ $lane_set == *" $c "* ]]; then lane+=("$c"); else hk+=("$c"); fi
+	done
+	if [ ${#hk[@]} -eq 0 ] || [ ${#lane[@]} -eq 0 ]; then
+		die "XPS needs housekeeping and lane CPUs (lane: '$(lane_cpus)', online: $online)"
+	fi
+	# shellcheck disable=SC2016 # $1..$3 are the inner shell's arguments
+	ip netns exec "$ns" sh -c 'q=/sys/class/net/$1/queues &&
+		echo "$2" >"$q/tx-0/xps_cpus" && echo "$3" >"$q/tx-1/xps_cpus"' \
+		sh "$dev" "$(cpu_mask "${hk[@]}")" "$(cpu_mask "${lane[@]}")" ||
+		die "cannot set XPS of $dev in $ns (kernel without CONFIG_XPS?)"
+}
+
+# Handle prefixes of the per-queue trees of a port: "-" (one queue: the
+# handles 1: 2: 11: ...) or "10 20" (mq: 101: 102: 1011: ...).
+tree_prefixes() {
+	local q
+	q=$(cat "$STATE/queues" 2>/dev/null || echo 1)
+	if [ "$q" -eq 1 ]; then echo -; else seq -f '%g0' 1 "$q" | xargs; fi
+}
+
+# One queue's tree: [tbf] -> prio -> pfifo per band (or prio -> [tbf] ->
+# pfifo in band 1 with XLANE_TOPO_SHAPE=besteffort), and the classifier.
+setup_tree() { # ns dev rate parent(root | "parent X:Y") prefix
+	local ns=$1 dev=$2 rate=$3 parent=$4 h=$5 burst='' bps b shape=${XLANE_TOPO_SHAPE:-root}
 	[ "$shape" = root ] || [ "$shape" = besteffort ] ||
 		die "XLANE_TOPO_SHAPE must be root or besteffort, not '$shape'"
 	if [ -n "$rate" ]; then
 		bps=$(rate_bps "$rate")
 		burst=${XLANE_TOPO_BURST:-$((bps / 8 / 500 > 16384 ? bps / 8 / 500 : 16384))}
 	fi
+	# shellcheck disable=SC2086 # $parent is one or two words on purpose
 	if [ -n "$rate" ] && [ "$shape" = root ]; then
-		tc -n "$ns" qdisc add dev "$dev" root handle 2: tbf rate "$rate" \
+		tc -n "$ns" qdisc add dev "$dev" $parent handle "${h}2:" tbf rate "$rate" \
 			burst "$burst" latency 100ms
-		parent="parent 2:1"
+		parent="parent ${h}2:1"
 	fi
-	# shellcheck disable=SC2086 # $parent is two words on purpose
-	tc -n "$ns" qdisc add dev "$dev" $parent handle 1: prio bands 3 \
+	# shellcheck disable=SC2086
+	tc -n "$ns" qdisc add dev "$dev" $parent handle "${h}1:" prio bands 3 \
 		priomap 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1
 	for b in 1 2 3; do
 		if [ -n "$rate" ] && [ "$shape" = besteffort ] && [ $b = 2 ]; then
-			tc -n "$ns" qdisc add dev "$dev" parent 1:2 handle 2: tbf rate "$rate" \
+			tc -n "$ns" qdisc add dev "$dev" parent "${h}1:2" handle "${h}2:" tbf rate "$rate" \
 				burst "$burst" latency 100ms
-			tc -n "$ns" qdisc add dev "$dev" parent 2:1 handle 12: pfifo limit "$QLEN"
+			tc -n "$ns" qdisc add dev "$dev" parent "${h}2:1" handle "${h}12:" pfifo limit "$QLEN"
 			continue
 		fi
-		tc -n "$ns" qdisc add dev "$dev" parent "1:$b" handle "1$b:" pfifo limit "$QLEN"
+		tc -n "$ns" qdisc add dev "$dev" parent "${h}1:$b" handle "${h}1$b:" pfifo limit "$QLEN"
 	done
-	in_ns "$ns" tc filter add dev "$dev" parent 1: protocol all prio 1 handle 1 \
+	in_ns "$ns" tc filter add dev "$dev" parent "${h}1:" protocol all prio 1 handle 1 \
 		bpf object-pinned "$PIN/prog" direct-action ||
 		die "cannot attach the classifier to $dev in $ns"
+}
+
+# The queueing of one egress port: one tree, or mq with a tree per queue.
+setup_port() { # ns dev rate
+	local ns=$1 dev=$2 rate=$3 h
+	if [ "$(tree_prefixes)" = - ]; then
+		setup_tree "$ns" "$dev" "$rate" root ""
+		return
+	fi
+	set_xps "$ns" "$dev"
+	tc -n "$ns" qdisc add dev "$dev" root handle 100: mq
+	for h in $(tree_prefixes); do
+		setup_tree "$ns" "$dev" "$rate" "parent 100:${h%0}" "$h"
+	done
 }
 
 load_classifier() {
@@ -261,7 +360,7 @@ cmd_down() {
 }
 
 cmd_up() {
-	local n=${1:-3} k j
+	local n=${1:-3} k j q
 	if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 3 ] || [ "$n" -gt 250 ]; then
 		die "host count must be 3..250, not '$n'"
 	fi
@@ -283,9 +382,12 @@ cmd_up() {
 		fi
 	done
 
+	q=$(topo_queues)
+	echo "$q" >"$STATE/queues"
 	ip -n "$SW" link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
 	for k in $(seq 1 "$n"); do
-		ip -n "$SW" link add "sw$k" type veth peer name eth0 netns "xl$k"
+		ip -n "$SW" link add "sw$k" numtxqueues "$q" numrxqueues "$q" type veth \
+			peer name eth0 netns "xl$k" numtxqueues "$q" numrxqueues "$q"
 		ip -n "xl$k" link set eth0 address "$(mac_of "$k")"
 		ip -n "xl$k" addr add "$NET.$k/24" dev eth0
 		ip -n "$SW" link set "sw$k" master br0
@@ -307,18 +409,25 @@ cmd_up() {
 	echo "$n" >"$STATE/hosts"
 	log "up: $n hosts xl1..xl$n ($NET.1-$n) on bridge br0 in $SW; lane port $PORT," \
 		"DSCP $DSCP -> band 0; switch rate ${XLANE_TOPO_RATE:-unshaped}," \
-		"host rate ${XLANE_TOPO_HOST_RATE:-unshaped}"
+		"host rate ${XLANE_TOPO_HOST_RATE:-unshaped}; $q queue(s) per link" \
+		"$([ "$q" -eq 1 ] || echo "(queue 1: CPUs $(lane_cpus))")"
 }
 
-# Band counters of one port: "ns dev band0 pkts/bytes/drops ... backlog"
+# Band counters of one port, summed over its queues' prio qdiscs (class
+# X:1 is band 0, X:2 band 1, X:3 band 2): "ns dev band0 pkts bytes drops ..."
 port_bands() { # ns dev
 	tc -n "$1" -s class show dev "$2" | awk -v ns="$1" -v dev="$2" '
-		$1 == "class" && $2 == "prio" { c = $3 }
-		$1 == "Sent" && c != "" {
+		$1 == "class" && $2 == "prio" { split($3, h, ":"); b = h[2] - 1 }
+		$1 == "Sent" && b != "" {
 			d = $7; sub(",", "", d)
-			s = s sprintf("  %s %s pkt %s B %s drop", c, $4, $2, d); c = ""
+			p[b] += $4; B[b] += $2; D[b] += d; b = ""
 		}
-		END { printf "%-5s %-5s%s\n", ns, dev, s }'
+		END {
+			printf "%-5s %-5s", ns, dev
+			for (i = 0; i < 3; i++)
+				printf "  band%d %d pkt %d B %d drop", i, p[i], B[i], D[i]
+			printf "\n"
+		}'
 }
 
 cmd_bands() {
@@ -353,7 +462,7 @@ print("classifier: " + ", ".join(f"{names[k]} {tot.get(k, 0)}" for k in range(3)
 }
 
 cmd_check() {
-	local n k bad=0 ns dev
+	local n k bad=0 ns dev h
 	n=$(host_count)
 	if [ "$n" -eq 0 ]; then
 		echo "no X-Lane topology"
@@ -379,13 +488,16 @@ cmd_check() {
 		for ns_dev in "$SW sw$k" "xl$k eth0"; do
 			read -r ns dev <<<"$ns_dev"
 			tc -n "$ns" qdisc show dev "$dev" | sed "s/^/$ns $dev: /"
-			if ! tc -n "$ns" filter show dev "$dev" parent 1: | grep -q 'xlane_prio'; then
-				echo "$ns $dev: classifier missing"
-				bad=1
-			fi
+			for h in $(tree_prefixes); do
+				[ "$h" != - ] || h=
+				if ! tc -n "$ns" filter show dev "$dev" parent "${h}1:" | grep -q 'xlane_prio'; then
+					echo "$ns $dev: classifier missing under ${h}1:"
+					bad=1
+				fi
+			done
 		done
 	done
-	echo "== band counters (class 1:1 = band 0, lane; 1:2 = band 1, rest)"
+	echo "== band counters (band 0: lane; band 1: the rest), summed over the queues"
 	cmd_bands
 	classifier_stats || bad=1
 	echo "== cross traffic"
