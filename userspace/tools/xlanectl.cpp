@@ -585,16 +585,28 @@ int do_lane_request(const command& cmd) {
   return 0;
 }
 
-void print_fd_event(const command& cmd, const xlane::FdEvent& e) {
-  if (cmd.json) {
-    print_json(xlane::to_json(e));
-    return;
+// Prints the X-FD events waiting in the ring, at most `max`, and flushes once.
+// The engine keeps adding events while they are printed: with hundreds of
+// suspicions a second (a stressed CPU 0) and stdout on a slow file, a drain
+// until the ring is empty never ends, and SIGTERM is never looked at. What
+// is not read in time is counted by the ring ("events lost").
+void drain_fd_events(const command& cmd, xlane::Xfd& xfd, std::size_t max) {
+  std::size_t n = 0;
+  for (; n < max; ++n) {
+    const auto e = xfd.poll_event();
+    if (!e) break;
+    if (cmd.json)
+      fmt::print("{}\n", xlane::to_json(*e).dump());
+    else
+      fmt::print("{} node {} ({}) at {} ns, last heartbeat {} ns\n",
+                 xlane::fd_event_name(static_cast<std::uint32_t>(e->type)), e->node, e->ip.str(),
+                 e->ns, e->last_alive_ns);
   }
-  fmt::print("{} node {} ({}) at {} ns, last heartbeat {} ns\n",
-             xlane::fd_event_name(static_cast<std::uint32_t>(e.type)), e.node, e.ip.str(), e.ns,
-             e.last_alive_ns);
-  std::fflush(stdout);
+  if (n != 0) std::fflush(stdout);
 }
+
+// Events printed per tick of `fd start` and after it stops.
+constexpr std::size_t k_fd_events_per_tick = 256;
 
 int do_fd_start(const command& cmd) {
   catch_stop_signals();
@@ -652,10 +664,10 @@ int do_fd_start(const command& cmd) {
       else
         fmt::print("liveness counter resumed\n");
     }
-    while (auto e = xfd.poll_event()) print_fd_event(cmd, *e);
+    drain_fd_events(cmd, xfd, k_fd_events_per_tick);
     std::this_thread::sleep_for(tick);
   }
-  while (auto e = xfd.poll_event()) print_fd_event(cmd, *e);
+  drain_fd_events(cmd, xfd, k_fd_events_per_tick);
   // The namespace's counters as X-FD leaves them.
   std::optional<xlane::AliveSnapshot> table;
   try {
