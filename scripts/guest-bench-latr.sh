@@ -25,6 +25,7 @@ cd "$ROOT" || exit 2
 
 set_mode() { # stock | latr
 	if [ "$1" = latr ]; then
+		# shellcheck disable=SC2086 # LATR_PARAMS: words for insmod
 		[ -d /sys/kernel/latr ] || insmod modules/latr/latr.ko ${LATR_PARAMS:-} || exit 1
 		echo all >/sys/kernel/latr/mode
 		echo 1 >/sys/kernel/latr/stats/reset
@@ -158,6 +159,25 @@ EOF
 	# ipi tracepoints, counted by call site and callback; the callback of a
 	# function-call IPI is always the generic handler, so the call site
 	# tells them apart: shootdowns are among on_each_cpu_cond_mask).
+	# Kernel stacks of the on_each_cpu_cond_mask IPIs (tracefs option
+	# stacktrace), counted by the N callers above that function: tells a
+	# shootdown that stayed synchronous (flush_tlb_multi from mprotect,
+	# fork, ...) from one LATR forced (latr_force from a reuse or timeout).
+	ipi_chains() { # frames
+		awk -v n="$1" '
+			function count() { if (grab && chain != "") cnt[chain]++; grab = 0 }
+			/^ *=> / {
+				if (!grab) next
+				f = $2; sub(/\+.*/, "", f)
+				if (above && k < n) { chain = chain (k ? " < " : "") f; k++ }
+				if (f == "on_each_cpu_cond_mask") { above = 1; k = 0 }
+				next
+			}
+			/<stack trace>/ { grab = want; chain = ""; above = 0; next }
+			{ count(); want = /ipi_send_cpu(mask)?:.*callsite=on_each_cpu_cond_mask/ }
+			END { count(); for (c in cnt) printf "%7d %s\n", cnt[c], c }
+		' $T/trace | sort -rn | head -12
+	}
 	apache_profile() { # mode
 		local ev w
 		echo 0 >$T/tracing_on
@@ -165,11 +185,13 @@ EOF
 		for ev in ipi_send_cpu ipi_send_cpumask; do
 			echo 1 >$T/events/ipi/$ev/enable
 		done
+		echo 1 >$T/options/stacktrace
 		apache_start
 		echo >$T/trace
 		echo 1 >$T/tracing_on
 		w=$(apache_wrk perf record -a -F "${BENCH_PERF_HZ:-250}" -e cpu-clock -o $A/perf.data -q --)
 		echo 0 >$T/tracing_on
+		echo 0 >$T/options/stacktrace
 		for ev in ipi_send_cpu ipi_send_cpumask; do
 			echo 0 >$T/events/ipi/$ev/enable
 		done
@@ -182,6 +204,9 @@ EOF
 			grep -E 'ipi_send_cpu(mask)?:' $T/trace |
 				sed -E 's/.*(ipi_send_cpu(mask)?):.* callsite=([^ +]*)[^ ]* callback=([^ +]*).*/\1 \3 -> \4/' |
 				sort | uniq -c | sort -rn | head -20
+			echo
+			echo "### Callers of the on_each_cpu_cond_mask IPIs (kernel stacks, 5 frames up)"
+			ipi_chains 5
 			echo
 			echo "### CPU time by process (perf cpu-clock samples on all CPUs)"
 			perf report -i $A/perf.data --stdio --sort comm -q 2>/dev/null | head -10

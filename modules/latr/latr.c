@@ -401,10 +401,21 @@ static unsigned long latr_steer(struct mm_struct *mm, unsigned long start,
 	return lo;
 }
 
+/*
+ * Age of @s at @now. local_clock() is only monotonic per CPU: read on
+ * another CPU than the one that recorded @s it may be a little behind, and
+ * the unsigned difference would wrap to an age of centuries (a state
+ * forced by IPIs at once, a maximum reclaim delay near 2^64).
+ */
+static u64 latr_age_ns(const struct latr_state *s, u64 now)
+{
+	return now > s->recorded_ns ? now - s->recorded_ns : 0;
+}
+
 /* Free what @s held and hand the slot back to its owner. */
 static void latr_retire(struct latr_state *s, u64 now)
 {
-	u64 delay = now - s->recorded_ns;
+	u64 delay = latr_age_ns(s, now);
 
 	tlb_lazy_free_pages(s->pages);
 	s->pages = NULL;
@@ -434,7 +445,7 @@ static void latr_collect(bool drain)
 		status = atomic_read_acquire(&s->status);
 
 		if (status == LATR_ACTIVE &&
-		    (drain || local_clock() - s->recorded_ns > timeout_ns)) {
+		    (drain || latr_age_ns(s, local_clock()) > timeout_ns)) {
 			preempt_disable();
 			latr_count(LATR_STAT_TIMEOUT_IPIS, latr_force(s));
 			preempt_enable();
