@@ -48,15 +48,13 @@ est=$((reps * 2 * (5 * secs + ${BENCH_RB_WARM:-1} * secs + 60) + 180))
 timeout=${VM_TIMEOUT:-$((est * 2 > 1800 ? est * 2 : 1800))}
 echo "[bench-xps] estimated ${est}s in the guest (VM timeout ${timeout}s)"
 
-# tsc=reliable: TCG's vCPUs fail the kernel's TSC synchronisation check, so
-# the guest falls back to the HPET, whose every read (clock_gettime(), which
-# redis-benchmark, wrk and Redis call per request) is an emulated MMIO
-# access: 40 % of redis-benchmark's CPU time in a first run. The TSC of TCG
-# is the host's, which is synchronised; with it the vDSO reads the clock
-# without a system call, as on real hardware. Both modes boot the same.
+# The guest's clocksource is the TSC (scripts/vm-run.sh, VM_CLOCKSOURCE):
+# with the HPET, TCG's fallback, clock_gettime() (which redis-benchmark, wrk
+# and Redis call per request) was 40 % of redis-benchmark's CPU time in a
+# first run. Both modes boot the same.
 rm -rf "$RAW"
 mkdir -p "$RAW"
-VM_APPEND="${VM_APPEND:-} tsc=reliable" VM_ISOLATE=0 VM_TIMEOUT=$timeout scripts/vm-run.sh \
+VM_ISOLATE=0 VM_TIMEOUT=$timeout scripts/vm-run.sh \
 	"${vars[*]} scripts/guest-bench-xps.sh $(printf '%q' "$RAW")" ||
 	die "the guest part failed (raw output in $RAW, kernel log build/vm/last.log)"
 

@@ -91,12 +91,15 @@ if [ "${VM_ISOLATE:-1}" = 1 ]; then
 	APPEND+=" isolcpus=nohz,domain,managed_irq,$ISOL_CPU nohz_full=$ISOL_CPU"
 	APPEND+=" rcu_nocbs=$ISOL_CPU irqaffinity=0-$((ISOL_CPU - 1))"
 fi
-# The TSC as clocksource (VM_CLOCKSOURCE='' keeps the kernel's choice, the
-# HPET under TCG): an HPET read is an emulated MMIO access that takes QEMU's
-# big lock, so every ktime_get() of one vCPU could wait for another vCPU's
-# thread or the main loop; the emulated TSC is read from the host clock
-# without it. Measured with 3000 messages of bench-xlane under stress: the
-# lane's l_max went from 5.1 ms to 0.39 ms.
+# The TSC as clocksource (VM_CLOCKSOURCE='' keeps the kernel's choice).
+# TCG's vCPUs fail the kernel's TSC synchronisation check, so the guest
+# would fall back to the HPET, whose every read is an emulated MMIO access
+# under QEMU's big lock: every ktime_get() of one vCPU can wait for another
+# vCPU's thread or the main loop, and a vDSO clock_gettime() becomes a
+# trap. TCG's TSC is the host clock, synchronised across vCPUs. Measured:
+# 40 % of redis-benchmark's CPU time was HPET reads (bench-xps); the lane's
+# l_max under stress fell from 5.1 ms to 0.39 ms (bench-xlane, 3000
+# messages).
 if [ -n "${VM_CLOCKSOURCE-tsc}" ]; then
 	APPEND+=" clocksource=${VM_CLOCKSOURCE-tsc}"
 	[ "${VM_CLOCKSOURCE-tsc}" != tsc ] || APPEND+=" tsc=reliable"
