@@ -250,6 +250,9 @@ def collect(obj, events, stats):
                 collect(v, events, stats)
             elif k in ("table", "stats", "summary", "fd") and isinstance(v, dict):
                 collect(v, events, stats)
+            elif k == "event_ring" and isinstance(v, dict):
+                # events the process did not read in time: its event count is short
+                stats["events_lost"] = first_num(v, ("dropped",)) or 0
             elif k == "peers" and isinstance(v, list):
                 stats.setdefault("peers", []).extend(p for p in v if isinstance(p, dict))
             elif isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -327,7 +330,8 @@ def analyse_fd_run(run, raw):
            "seconds": run["seconds"], "beats_target": run.get("beats_target", 0), "hosts": len(hosts), "load": run.get("load"), "fail": mode, "victim": victim,
            "false_suspicions": 0, "suspicions_outside_window": 0, "recoveries": 0,
            "detections": [], "missed": [], "beats_rx": 0, "beats_rx_estimated": False,
-           "beats_tx": 0, "no_output": [], "unparsed_lines": 0}
+           "beats_tx": 0, "no_output": [], "unparsed_lines": 0, "events_lost": 0,
+           "table_suspicions": 0}
     for h in hosts:
         o = outs[h]
         res["unparsed_lines"] += o["bad_lines"]
@@ -348,6 +352,15 @@ def analyse_fd_run(run, raw):
         if tx is not None and tx0 is not None and tx0 <= tx:
             tx -= tx0
         res["beats_tx"] += tx or 0
+        res["events_lost"] += o["stats"].get("events_lost", 0)
+        # The alive table counts every suspicion, whether or not its event
+        # was read; in the counting window of a run without a failure all
+        # of them are false.
+        su = first_num(o["stats"], ("suspicions",))
+        su0 = first_num(early[h]["stats"], ("suspicions",)) if h in early else None
+        if su is not None and su0 is not None and su0 <= su:
+            su -= su0
+        res["table_suspicions"] += su or 0
         detected = False
         for e in sorted(o["events"], key=lambda e: e["ns"] or 0):
             if e["type"] == "recovered":
@@ -373,6 +386,8 @@ def analyse_fd_run(run, raw):
             res["false_suspicions"] += 1
         if mode != "none" and not is_victim and not detected:
             res["missed"].append(h)
+    if mode == "none":
+        res["false_suspicions"] = max(res["false_suspicions"], res["table_suspicions"])
     return res
 
 
@@ -382,6 +397,7 @@ def fd_group(ps):
     dets = [d for p in ps for d in p["detections"]]
     return {
         "runs": len(ps), "false_suspicions": fs, "beats_rx": beats,
+        "events_lost": sum(p["events_lost"] for p in ps),
         "beats_rx_estimated": any(p["beats_rx_estimated"] for p in ps),
         "accuracy": (1 - fs / beats) if beats else None,
         "failures": sum(1 for p in ps if p["fail"] != "none"),
