@@ -170,7 +170,9 @@ EOF
 				if (!grab) next
 				f = $2; sub(/\+.*/, "", f)
 				if (above && k < n) { chain = chain (k ? " < " : "") f; k++ }
-				if (f == "on_each_cpu_cond_mask") { above = 1; k = 0 }
+				# the frames above its last occurrence (the stack
+				# holds frames of the IPI handler below it as well)
+				if (f == "on_each_cpu_cond_mask") { above = 1; k = 0; chain = "" }
 				next
 			}
 			/<stack trace>/ { grab = want; chain = ""; above = 0; next }

@@ -45,6 +45,7 @@
 #include <linux/capability.h>
 #include <linux/cpumask.h>
 #include <linux/kobject.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/pid.h>
@@ -52,6 +53,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/sizes.h>
 #include <linux/smp.h>
 #include <linux/sysfs.h>
 #include <linux/tlb_lazy.h>
@@ -367,14 +369,24 @@ static void latr_reuse(struct mm_struct *mm, unsigned long start,
 /*
  * ->steer(): get_unmapped_area() chose [start, end); if shootdowns of @mm
  * are pending there, suggest the highest range of the same length below
- * them (LATR does not hand out a lazily freed virtual range before its
- * epoch ends). Pending ranges stacked just below each other, as a loop of
- * mmap() and munmap() leaves them, are skipped in one call.
+ * them that is neither pending nor mapped (LATR does not hand out a lazily
+ * freed virtual range before its epoch ends). Pending ranges stacked just
+ * below each other, as a loop of mmap() and munmap() leaves them, and the
+ * mappings between them are skipped in one call: a suggestion that is
+ * mapped already is not taken as a hint, and get_unmapped_area() would
+ * come back to the pending range, which then has to be completed by IPIs
+ * with mmap_lock held for writing (Apache's mmap of a file did so for a
+ * quarter of its munmaps). The caller holds mmap_lock, as the VMA lookup
+ * needs. Stack-like mappings end the search: their guard gap is not known
+ * here.
  */
 static unsigned long latr_steer(struct mm_struct *mm, unsigned long start,
 				unsigned long end)
 {
 	unsigned long len = end - start, lo = start, hi = end;
+	/* mmap_min_addr is not exported; nothing is steered into the low 1 MiB */
+	unsigned long floor = len + SZ_1M;
+	struct vm_area_struct *vma;
 	unsigned int idx, moves = 0;
 	struct latr_state *s;
 	bool moved;
@@ -387,9 +399,20 @@ static unsigned long latr_steer(struct mm_struct *mm, unsigned long start,
 			    s->end == TLB_FLUSH_ALL ||
 			    !latr_overlaps(s, mm, lo, hi))
 				continue;
-			if (s->start < len + PAGE_SIZE)
+			if (s->start < floor)
 				return 0;
 			hi = s->start;
+			lo = hi - len;
+			moved = true;
+		}
+		if (lo == start)
+			break;
+		vma = find_vma_intersection(mm, lo, hi);
+		if (vma) {
+			if (vma->vm_flags & (VM_GROWSDOWN | VM_SHADOW_STACK) ||
+			    vma->vm_start < floor)
+				return 0;
+			hi = vma->vm_start;
 			lo = hi - len;
 			moved = true;
 		}
