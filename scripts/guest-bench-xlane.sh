@@ -293,10 +293,24 @@ rx_cpu_stop() { # prints {"0": n, ...} (entries + overruns per CPU) or null
 # ------------------------------------------------------------- step 2
 lat_timeout=${BENCH_LAT_TIMEOUT_S:-$((3 * MSGS * PERIOD / 1000000 + 120))}
 [ "${BENCH_LAT:-1}" = 1 ] || LOADS=
+# The engine's own counters (one engine serves every namespace): stalls
+# (rounds > stall_us late), the time lost in them, the longest stall, the
+# longest gap while it spun with IRQs masked (the vCPU did not run) and the
+# longest send. The maxima are since the module was loaded: a run whose
+# "after" is larger than its "before" contains the new maximum.
+engine_json() {
+	"$XLANECTL" -n xl1 show --json 2>/dev/null | python3 -c 'import json, sys
+c = json.load(sys.stdin).get("counters", {})
+keys = ("engine_stalls", "engine_stolen_ns", "engine_max_stall_ns",
+        "engine_masked_gap_max_ns", "tx_cost_max_ns")
+print(json.dumps({k: c.get(k) for k in keys}))' 2>/dev/null || echo null
+}
+
 for load in $LOADS; do
 	load_on "$load"
 	for mode in $MODES; do
 		tag=lat-$mode-$load
+		eng0=$(engine_json)
 		step "latency: $mode, $load: $MSGS messages every $PERIOD µs (timeout ${lat_timeout}s)"
 		read -r b0 b1 < <(band_pkts xlsw sw2)
 		rc=0
@@ -321,9 +335,13 @@ sys.exit("missing " + ", ".join(miss) if miss else 0)' "$RAW/$tag.json" ||
 		rxcpu=null
 		[ "$mode" != xlane ] || rxcpu=$(rx_cpu_stop)
 		read -r a0 a1 < <(band_pkts xlsw sw2)
-		printf '{"kind":"lat","mode":"%s","load":"%s","msgs":%d,"period_us":%d,"file":"%s","sw2_band0_pkts":%d,"sw2_band1_pkts":%d,"rx_cpu":%s}\n' \
-			"$mode" "$load" "$MSGS" "$PERIOD" "$tag.json" $((a0 - b0)) $((a1 - b1)) "$rxcpu" >>"$RUNS"
+		eng1=$(engine_json)
+		printf '{"kind":"lat","mode":"%s","load":"%s","msgs":%d,"period_us":%d,"file":"%s","sw2_band0_pkts":%d,"sw2_band1_pkts":%d,"rx_cpu":%s,"engine":{"before":%s,"after":%s}}\n' \
+			"$mode" "$load" "$MSGS" "$PERIOD" "$tag.json" $((a0 - b0)) $((a1 - b1)) "$rxcpu" \
+			"$eng0" "$eng1" >>"$RUNS"
 		[ "$rxcpu" = null ] || echo "lane packets received per CPU (bpf_xlane_rx kprobe): $rxcpu"
+		echo "engine before: $eng0"
+		echo "engine after:  $eng1"
 		echo "switch port sw2 (to the receiver): band 0 +$((a0 - b0)) packets, band 1 +$((a1 - b1))"
 	done
 	load_off "$load"

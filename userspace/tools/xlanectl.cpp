@@ -92,6 +92,13 @@ void catch_stop_signals() {
 
 bool stopped() { return g_stop != 0; }
 
+std::uint64_t monotonic_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 // Throws "WHAT: strerror(err)" with a hint fitting a BPF failure, after `first`.
 [[noreturn]] void bpf_fail(int err, const std::string& what, std::string first = {}) {
   xcommon::libbpf::fail(err, what,
@@ -454,6 +461,10 @@ int do_show(const command& cmd) {
   fmt::print("engine: loops {} late {}; send cost max {} avg {}\n", i.engine_loops, i.engine_late,
              xlane::format_ns(static_cast<std::int64_t>(i.tx_cost_max_ns)),
              xlane::format_ns(static_cast<std::int64_t>(i.tx_cost_avg_ns)));
+  fmt::print("engine stalls: {} (lost {}, longest {}); longest gap with IRQs masked {}\n",
+             i.engine_stalls, xlane::format_ns(static_cast<std::int64_t>(i.engine_stolen_ns)),
+             xlane::format_ns(static_cast<std::int64_t>(i.engine_max_stall_ns)),
+             xlane::format_ns(static_cast<std::int64_t>(i.engine_masked_gap_max_ns)));
   fmt::print("tx: packets {} errors {}\n", i.tx_packets, i.tx_errors);
   fmt::print("rx: packets {} chunks {} bad {} foreign {} ring_full {}\n", i.rx_packets, i.rx_chunks,
              i.rx_bad, i.rx_foreign, i.rx_ring_full);
@@ -648,21 +659,25 @@ int do_fd_start(const command& cmd) {
 
   while (!stopped() && (forever || clock::now() < at(cmd.for_s))) {
     const auto now = clock::now();
+    // "ns": CLOCK_MONOTONIC right after the counter stopped / moved again,
+    // the clock of the engine's events (a failure time to measure against).
     if (cmd.stall_after_s >= 0 && !stalled && now >= stall_at) {
       xfd.pause_liveness();
+      const std::uint64_t t = monotonic_ns();
       stalled = true;
       if (cmd.json)
-        print_json({{"event", "liveness_stalled"}, {"counter", xfd.counter()}});
+        print_json({{"event", "liveness_stalled"}, {"counter", xfd.counter()}, {"ns", t}});
       else
-        fmt::print("liveness counter stalled at {}\n", xfd.counter());
+        fmt::print("liveness counter stalled at {} ({} ns)\n", xfd.counter(), t);
     }
     if (stalled && !resumed && cmd.stall_for_s > 0 && now >= resume_at) {
       xfd.resume_liveness();
+      const std::uint64_t t = monotonic_ns();
       resumed = true;
       if (cmd.json)
-        print_json({{"event", "liveness_resumed"}});
+        print_json({{"event", "liveness_resumed"}, {"ns", t}});
       else
-        fmt::print("liveness counter resumed\n");
+        fmt::print("liveness counter resumed ({} ns)\n", t);
     }
     drain_fd_events(cmd, xfd, k_fd_events_per_tick);
     std::this_thread::sleep_for(tick);

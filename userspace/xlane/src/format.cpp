@@ -195,7 +195,11 @@ nlohmann::json to_json(const xlane_info& i) {
                    {"engine_late", i.engine_late},
                    {"tx_cost_max_ns", i.tx_cost_max_ns},
                    {"tx_cost_avg_ns", i.tx_cost_avg_ns},
-                   {"bw_used_ppm", i.bw_used_ppm}};
+                   {"bw_used_ppm", i.bw_used_ppm},
+                   {"engine_stalls", i.engine_stalls},
+                   {"engine_stolen_ns", i.engine_stolen_ns},
+                   {"engine_max_stall_ns", i.engine_max_stall_ns},
+                   {"engine_masked_gap_max_ns", i.engine_masked_gap_max_ns}};
   return j;
 }
 

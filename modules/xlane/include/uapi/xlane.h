@@ -219,7 +219,10 @@ struct xlane_info {
 	__u64 engine_stalls;
 	__u64 engine_stolen_ns;	/* time lost in those stalls */
 	__u64 engine_max_stall_ns;
-	__u64 rsvd2;
+	/* longest gap between two clock reads while the engine spun to a
+	 * deadline with interrupts masked: the CPU itself did not run
+	 */
+	__u64 engine_masked_gap_max_ns;
 };
 
 /* XLANE_IOC_LANES: up to `count` lanes into `lanes` (user pointer). */
