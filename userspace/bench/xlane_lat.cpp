@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -44,6 +45,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -189,6 +191,21 @@ struct samples {
   std::uint64_t foreign = 0;             // datagrams that were not our probes
 };
 
+// The largest latencies counted, with their message index: whether the tail
+// is the first messages (cold caches; under emulation, code not translated
+// yet) or spread over the run.
+json worst_json(const options& o, const samples& s, std::size_t n = 10) {
+  std::vector<std::pair<std::int64_t, std::uint64_t>> all;  // (latency, index)
+  for (std::uint64_t i = o.warmup; i < s.latency.size(); ++i)
+    if (s.latency[i] != k_missing) all.emplace_back(s.latency[i], i);
+  n = std::min(n, all.size());
+  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
+                    std::greater<>{});
+  json w = json::array();
+  for (std::size_t k = 0; k < n; ++k) w.push_back({{"index", all[k].second}, {"ns", all[k].first}});
+  return w;
+}
+
 json summary_json(const options& o, const samples& s, json extra) {
   std::vector<std::int64_t> lat, app;
   std::uint64_t received = 0;
@@ -219,6 +236,7 @@ json summary_json(const options& o, const samples& s, json extra) {
   j.erase("count");
   j["count"] = o.count;
   if (!app.empty()) j["app_to_rx_ns"] = xsel::bench::to_json(xsel::bench::summarize(app), false);
+  j["worst"] = worst_json(o, s);
   j.update(extra);
   return j;
 }
