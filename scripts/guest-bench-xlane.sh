@@ -152,13 +152,12 @@ for p in sys.argv[1:]:
 print(t)' "$@"
 }
 
-# Band 0 and band 1 packets of a port, summed over the prio qdiscs of its
-# queues (class X:1 is band 0, X:2 band 1): "b0 b1"
+# Band 0 and band 1 packets of a port (`xlane-topo.sh bands`, summed over
+# the port's queues): "b0 b1"
 band_pkts() { # ns dev
-	tc -n "$1" -s class show dev "$2" | awk '
-		$1 == "class" && $2 == "prio" { split($3, h, ":"); c = h[2] }
-		$1 == "Sent" && c != "" { p[c] += $4; c = "" }
-		END { printf "%d %d\n", p[1], p[2] }'
+	"$TOPO" bands "$1" "$2" | awk '{
+		for (i = 1; i < NF; i++) if ($i ~ /^band[01]$/) p[$i] = $(i + 1)
+		printf "%d %d\n", p["band0"], p["band1"] }'
 }
 
 # ------------------------------------------------------------- checks

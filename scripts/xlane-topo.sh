@@ -6,7 +6,8 @@
 #   xlane-topo.sh up [N]        N >= 3 hosts (default 3); tears down first
 #   xlane-topo.sh down          removes namespaces, processes in them, pins
 #   xlane-topo.sh check         prints the state; non-zero if it is broken
-#   xlane-topo.sh bands         band counters of every port, one line each
+#   xlane-topo.sh bands [NS DEV]  band counters of every port (or of one),
+#                               one line each
 #   xlane-topo.sh cross start|stop|status
 #                               cross-traffic (iperf3 TCP and UDP on the lane
 #                               links) and CPU stress (stress-ng), all pinned
@@ -72,8 +73,8 @@
 #   BPFTOOL=build/bpftool/bpftool (make kernel), else bpftool from PATH
 # Cross traffic (`cross start`):
 #   XLANE_CROSS_CPUS=         CPU list for iperf3 and stress-ng (default:
-#                             the online CPUs that are not isolated, 0-2 in
-#                             the guest)
+#                             the online CPUs that are not lane CPUs, i.e.
+#                             not isolated unless XLANE_TOPO_LANE_CPUS says)
 #   XLANE_CROSS_TCP=1         iperf3 TCP flows host K -> K+1 (ring)
 #   XLANE_CROSS_UDP=1         iperf3 UDP flows host K -> K-1 (ring)
 #   XLANE_CROSS_TCP_BW=0      cap of each TCP flow (iperf3 -b; 0: unlimited,
@@ -163,19 +164,25 @@ expand_cpus() {
 	echo "${out[@]}"
 }
 
-# Online CPUs that are not isolated, as a comma list.
-housekeeping_cpus() {
-	local online iso c out=()
-	online=$(expand_cpus "$(cat /sys/devices/system/cpu/online)")
-	iso=" $(expand_cpus "$(cat /sys/devices/system/cpu/isolated 2>/dev/null || true)") "
-	for c in $online; do
-		[[ $iso == *" $c "* ]] || out+=("$c")
+# Online CPUs that are not in the CPU list $1, as a comma list ("" if none).
+online_except() {
+	local c out=() skip
+	skip=" $(expand_cpus "$1") "
+	for c in $(expand_cpus "$(cat /sys/devices/system/cpu/online)"); do
+		[[ $skip == *" $c "* ]] || out+=("$c")
 	done
-	[ ${#out[@]} -gt 0 ] || die "no housekeeping CPU"
 	(
 		IFS=,
 		echo "${out[*]}"
 	)
+}
+
+# Online CPUs that are not lane CPUs (by default: not isolated).
+housekeeping_cpus() {
+	local hk
+	hk=$(online_except "$(lane_cpus)")
+	[ -n "$hk" ] || die "no housekeeping CPU"
+	echo "$hk"
 }
 
 # tc rate ("100mbit") -> bits per second
@@ -213,12 +220,12 @@ topo_queues() {
 	esac
 }
 
-# "0 2 5" -> "00000025": the kernel's cpumask format (32-bit hex words, the
+# "0,2,5" -> "00000025": the kernel's cpumask format (32-bit hex words, the
 # highest first, comma-separated) that xps_cpus takes.
-cpu_mask() {
+cpu_mask() { # cpu-list
 	local c i n=0 mask=
 	local -a w=()
-	for c in "$@"; do
+	for c in $(expand_cpus "$1"); do
 		i=$((c / 32))
 		w[i]=$((${w[i]:-0} | (1 << (c % 32))))
 		[ $((i + 1)) -le $n ] || n=$((i + 1))
@@ -235,19 +242,14 @@ cpu_mask() {
 # queue 1 for the lane CPUs. sysfs shows a device only inside its own
 # namespace, hence `ip netns exec` (which mounts that namespace's sysfs).
 set_xps() { # ns dev
-	local ns=$1 dev=$2 c hk=() lane=() online lane_set
-	lane_set=" $(expand_cpus "$(lane_cpus)") "
-	online=$(expand_cpus "$(cat /sys/devices/system/cpu/online)")
-	for c in $online; do
-		if [[ $lane_set == *" $c "* ]]; then lane+=("$c"); else hk+=("$c"); fi
-	done
-	if [ ${#hk[@]} -eq 0 ] || [ ${#lane[@]} -eq 0 ]; then
-		die "XPS needs housekeeping and lane CPUs (lane: '$(lane_cpus)', online: $online)"
-	fi
+	local ns=$1 dev=$2 hk lane
+	hk=$(housekeeping_cpus)
+	lane=$(online_except "$hk")
+	[ -n "$lane" ] || die "XPS needs an online lane CPU (lane CPUs: '$(lane_cpus)')"
 	# shellcheck disable=SC2016 # $1..$3 are the inner shell's arguments
 	ip netns exec "$ns" sh -c 'q=/sys/class/net/$1/queues &&
 		echo "$2" >"$q/tx-0/xps_cpus" && echo "$3" >"$q/tx-1/xps_cpus"' \
-		sh "$dev" "$(cpu_mask "${hk[@]}")" "$(cpu_mask "${lane[@]}")" ||
+		sh "$dev" "$(cpu_mask "$hk")" "$(cpu_mask "$lane")" ||
 		die "cannot set XPS of $dev in $ns (kernel without CONFIG_XPS?)"
 }
 
@@ -430,8 +432,12 @@ port_bands() { # ns dev
 		}'
 }
 
-cmd_bands() {
+cmd_bands() { # [ns dev]: that port only
 	local n k
+	if [ $# -eq 2 ]; then
+		port_bands "$1" "$2"
+		return
+	fi
 	n=$(host_count)
 	[ "$n" -gt 0 ] || die "no topology (xlane-topo.sh up)"
 	for k in $(seq 1 "$n"); do
@@ -637,7 +643,7 @@ case "${1:-}" in
 up) cmd_up "${2:-3}" ;;
 down) cmd_down ;;
 check) cmd_check ;;
-bands) cmd_bands ;;
+bands) cmd_bands "${@:2}" ;;
 cross)
 	case "${2:-}" in
 	start) cross_start ;;
@@ -646,5 +652,5 @@ cross)
 	*) die "usage: $0 cross start|stop|status" ;;
 	esac
 	;;
-*) die "usage: $0 up [N] | down | check | bands | cross start|stop|status" ;;
+*) die "usage: $0 up [N] | down | check | bands [NS DEV] | cross start|stop|status" ;;
 esac
