@@ -92,6 +92,7 @@ void catch_stop_signals() {
 
 bool stopped() { return g_stop != 0; }
 
+// CLOCK_MONOTONIC in ns: the clock of the engine's timestamps.
 std::uint64_t monotonic_ns() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -724,10 +725,7 @@ int do_fd_status(const command& cmd) {
     fmt::print("no peers\n");
     return 0;
   }
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  const std::uint64_t now = static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull +
-                            static_cast<std::uint64_t>(ts.tv_nsec);
+  const std::uint64_t now = monotonic_ns();
   fmt::print("{:>6} {:>15} {:>10} {:>12} {:>10} {:>10} {:>6} {:>12} {:>12}\n", "NODE", "IP",
              "STATE", "SILENT", "COUNTER", "BEATS", "SUSP", "LATENCY", "MAX_LAT");
   for (const auto& p : s.peers)
