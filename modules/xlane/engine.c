@@ -5,11 +5,21 @@
  *
  * Each round picks the lane to serve next: among lanes already due the
  * highest priority (sub-lane) wins, else the earliest deadline. If that
- * deadline is further away than spin_us, the engine sleeps on an absolute
- * hrtimer until spin_us before it, so the core idles (and, under
- * emulation, gives its host thread back) between periods; the last
- * spin_us it spins with interrupts masked, so the send starts at the
- * deadline and not when an interrupt is done.
+ * deadline is further away than spin_us, the engine waits for it in one
+ * of two ways:
+ *
+ *  - polling (poll=1, and poll=-1 on an isolated CPU): it runs the next
+ *    round at once, so X-FD deadlines are checked continuously and no
+ *    round depends on a timer interrupt arriving on time. It still sleeps
+ *    whenever another task is runnable on its CPU (a per-CPU kworker or
+ *    ksoftirqd), as KVM's halt polling does, so that work is not starved
+ *    by a SCHED_FIFO loop;
+ *  - sleeping (poll=0, and poll=-1 on a shared CPU): on an absolute
+ *    hrtimer until spin_us before the deadline, so the core idles (and,
+ *    under emulation, gives its host thread back) between periods.
+ *
+ * The last spin_us it spins with interrupts masked, so the send starts at
+ * the deadline and not when an interrupt is done.
  *
  * Bounded work: one round sends at most one packet (at most loadsize
  * bytes of chunks copied from the lane's R-X ring, with interrupts
@@ -30,6 +40,7 @@
 #include <linux/kthread.h>
 #include <linux/pkt_sched.h>
 #include <linux/sched/isolation.h>
+#include <linux/sched/stat.h>
 #include <linux/skbuff.h>
 #include <linux/udp.h>
 #include <net/ip.h>
@@ -44,6 +55,11 @@ static u64 eng_stalls, eng_stolen, eng_max_stall, eng_masked_gap_max;
 static unsigned int stall_us = 1000;
 module_param(stall_us, uint, 0444);
 MODULE_PARM_DESC(stall_us, "a round starting this much later than planned counts as a stall");
+
+static int poll = -1;
+module_param(poll, int, 0444);
+MODULE_PARM_DESC(poll, "1: the engine polls between rounds; 0: it sleeps on a timer; -1: polls on an isolated CPU");
+static bool xl_poll;
 
 int xl_engine_cpu(void)
 {
@@ -62,14 +78,18 @@ void xl_engine_stats(struct xlane_info *in)
 	in->engine_stolen_ns = READ_ONCE(eng_stolen);
 	in->engine_max_stall_ns = READ_ONCE(eng_max_stall);
 	in->engine_masked_gap_max_ns = READ_ONCE(eng_masked_gap_max);
+	in->engine_flags = xl_poll ? XLANE_ENGINE_POLL : 0;
 }
 
 /**
  * xl_engine_stolen() - time the engine's core was taken from it.
  *
  * The sum of the delays, beyond stall_us, with which engine rounds began
- * after they were due. X-FD does not count such time against a peer: a
- * detector that was not running cannot have heard a heartbeat (and, as
+ * after they were due. A polling engine is late only when its CPU was
+ * taken (an interrupt handler, or under emulation the host thread of the
+ * vCPU); a sleeping one also when its timer fired late. X-FD does not
+ * count such time against a peer: a detector that was not running cannot
+ * have heard a heartbeat (and, as
  * the receive path of lane traffic runs on the sending engine's core in
  * the test topology, no heartbeat was sent either).
  *
@@ -353,6 +373,9 @@ static int xl_engine_fn(void *unused)
 		WRITE_ONCE(eng_loops, eng_loops + 1);
 		cond_resched();
 		planned = ktime_get_ns();
+		/* exact: the engine is bound to this CPU */
+		if (xl_poll && single_task_running())
+			continue;
 		if (!fired && next > planned + xl_spin_ns) {
 			planned = next - xl_spin_ns;
 			xl_sleep_until(planned);
@@ -391,6 +414,7 @@ int xl_engine_start(int want)
 		return PTR_ERR(t);
 	kthread_bind(t, c);
 	sched_set_fifo(t);
+	xl_poll = poll < 0 ? !housekeeping_test_cpu(c, HK_TYPE_DOMAIN) : poll;
 	xl_cpu = c;
 	xl_engine = t;
 	wake_up_process(t);

@@ -233,6 +233,7 @@ static void expect_suspected(struct __test_metadata *_metadata, struct host *h,
 
 TEST_F(fd, stopped_application_is_suspected_and_recovers)
 {
+	struct xlane_fd_event ev;
 	__u64 t0;
 
 	atomic_store(&self->h[3].paused, 1);
@@ -240,7 +241,10 @@ TEST_F(fd, stopped_application_is_suspected_and_recovers)
 	expect_suspected(_metadata, &self->h[1], 3, t0);
 	expect_suspected(_metadata, &self->h[2], 3, t0);
 	/* host 3 still hears the others */
-	EXPECT_EQ(0, wait_event(&self->h[3], node_of(1), XLANE_FD_SUSPECTED, 100, NULL));
+	EXPECT_EQ(0, wait_event(&self->h[3], node_of(1), XLANE_FD_SUSPECTED, 100, &ev))
+		TH_LOG("host 3 suspected host 1 %lld us after the pause, %llu us after its last heartbeat, credit %u us",
+		       ((long long)ev.ns - (long long)t0) / 1000,
+		       (unsigned long long)(ev.ns - ev.last_alive_ns) / 1000, ev.credit_us);
 	atomic_store(&self->h[3].paused, 0);
 	EXPECT_EQ(1, wait_event(&self->h[1], node_of(3), XLANE_FD_RECOVERED, 3000, NULL));
 	EXPECT_EQ(1, wait_event(&self->h[2], node_of(3), XLANE_FD_RECOVERED, 3000, NULL));

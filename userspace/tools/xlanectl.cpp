@@ -450,8 +450,9 @@ int do_show(const command& cmd) {
     return 0;
   }
   const auto& p = i.path;
-  fmt::print("instance: attached to {} (ifindex {}), src {}, node {}, port {}, engine on CPU {}\n",
-             ifname, i.ifindex, xlane::Ipv4{i.src_ip}.str(), i.node_id, i.port, i.engine_cpu);
+  fmt::print("instance: attached to {} (ifindex {}), src {}, node {}, port {}, engine on CPU {} ({})\n",
+             ifname, i.ifindex, xlane::Ipv4{i.src_ip}.str(), i.node_id, i.port, i.engine_cpu,
+             (i.engine_flags & XLANE_ENGINE_POLL) ? "polling" : "sleeping between rounds");
   fmt::print("lanes {} listeners {}, granted {} of the link\n", i.lanes, i.listeners,
              percent_ppm(i.bw_used_ppm));
   fmt::print(

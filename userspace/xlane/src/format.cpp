@@ -181,6 +181,7 @@ nlohmann::json to_json(const xlane_info& i) {
                       {"node_id", i.node_id},
                       {"port", i.port},
                       {"engine_cpu", i.engine_cpu},
+                      {"engine_poll", (i.engine_flags & XLANE_ENGINE_POLL) != 0},
                       {"lanes", i.lanes},
                       {"listeners", i.listeners},
                       {"path", to_json(i.path)}};

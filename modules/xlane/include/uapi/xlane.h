@@ -189,6 +189,9 @@ enum { XLANE_EV_CHANGED = 1, XLANE_EV_TERMINATED = 2 };
 enum { XLANE_REASON_TE = 0, XLANE_REASON_BW_EXCEEDED = 1, XLANE_REASON_BW_UNUSED = 2,
 	XLANE_REASON_DETACHED = 3 };
 
+/* xlane_info.engine_flags */
+#define XLANE_ENGINE_POLL	0x1	/* polls between rounds (module parameter poll) */
+
 /* XLANE_IOC_INFO: the namespace's instance and the engine. */
 struct xlane_info {
 	__u32 attached;
@@ -196,7 +199,7 @@ struct xlane_info {
 	__be32 src_ip;
 	__u32 node_id;
 	__u16 port;
-	__u16 rsvd;
+	__u16 engine_flags;	/* XLANE_ENGINE_* */
 	__u32 engine_cpu;
 	__u32 lanes;
 	__u32 listeners;
