@@ -56,10 +56,14 @@
 #                                sender can be far slower than its period)
 #   BENCH_FD [1]                 0 skips X-FD (steps 3 and 4)
 #   BENCH_FD_GROUP [239.1.1.1], BENCH_FD_PERIOD_US [1000] (T)
-#   BENCH_FD_THRESHOLD_US [1000] L of the long accuracy run
+#   BENCH_FD_THRESHOLD_US [500000] L of the long accuracy run: the L chosen
+#                                for this platform (under TCG, an application's
+#                                liveness thread on the stressed CPU 0 misses
+#                                up to 230 ms; on hardware the paper's µs apply)
 #   BENCH_FD_BEATS [1000000]     heartbeats sent (all hosts) in that run...
 #   BENCH_FD_LONG_MAX_S [1800]   ...or this long, whichever comes first
-#   BENCH_FD_THRESHOLDS_US [50 100 200 500 1000 2000]   L of step 4
+#   BENCH_FD_THRESHOLDS_US [5000 20000 100000 500000]   L of step 4 (Fig. 7;
+#                                the paper's 50..2000 µs for hardware)
 #   BENCH_FD_REPS [2], BENCH_FD_ALIVE_S [10], BENCH_FD_DOWN_S [3]
 #   BENCH_FD_FAIL [stall kill]   failure kinds of step 4: stall, kill, stop
 #   BENCH_FD_LOAD [stress]       idle | stress: load during steps 3 and 4
@@ -101,10 +105,10 @@ HOSTS=${BENCH_HOSTS:-3}
 WARMUP=${BENCH_WARMUP_S:-5}
 FD_GROUP=${BENCH_FD_GROUP:-239.1.1.1}
 FD_T=${BENCH_FD_PERIOD_US:-1000}
-FD_L=${BENCH_FD_THRESHOLD_US:-1000}
+FD_L=${BENCH_FD_THRESHOLD_US:-500000}
 FD_BEATS=${BENCH_FD_BEATS:-1000000}
 FD_LONG_MAX=${BENCH_FD_LONG_MAX_S:-1800}
-FD_LS=${BENCH_FD_THRESHOLDS_US:-50 100 200 500 1000 2000}
+FD_LS=${BENCH_FD_THRESHOLDS_US:-5000 20000 100000 500000}
 FD_REPS=${BENCH_FD_REPS:-2}
 FD_ALIVE=${BENCH_FD_ALIVE_S:-10}
 FD_DOWN=${BENCH_FD_DOWN_S:-3}
@@ -118,7 +122,7 @@ die() {
 	printf 'guest-bench-xlane: %s\n' "$*" >&2
 	exit 1
 }
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== [%ds] %s\n' "$SECONDS" "$*"; }
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # CLOCK_BOOTTIME in ns (10 ms resolution), without a fork; in the guest it

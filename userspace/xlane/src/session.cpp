@@ -645,8 +645,14 @@ Xfd::~Xfd() {
   }
 }
 
+// The liveness thread holds `mu` from its check of `paused` to its store
+// of the counter, so once the lock is ours no increment is on its way: the
+// caller's clock read after this returns is the application's last sign of
+// life (the failure time a benchmark measures detection against).
 void Xfd::pause_liveness() noexcept {
-  if (live_) live_->paused.store(true);
+  if (!live_) return;
+  std::lock_guard lock(live_->mu);
+  live_->paused.store(true);
 }
 void Xfd::resume_liveness() noexcept {
   if (live_) live_->paused.store(false);

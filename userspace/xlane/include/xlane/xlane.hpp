@@ -262,8 +262,10 @@ class Xfd {
   [[nodiscard]] std::uint32_t period_us() const noexcept { return period_us_; }
   [[nodiscard]] std::uint32_t threshold_us() const noexcept { return threshold_us_; }
 
-  // Simulates a stopped application: the counter stops moving, the engine
-  // keeps running and the peers suspect this node after T + L.
+  // Simulates a stopped application: the counter stops moving (no increment
+  // is in flight once this returns), the engine keeps running and the peers
+  // suspect this node T + L after the heartbeat carrying the last value,
+  // which leaves up to T after the pause: within 2T + L of it.
   void pause_liveness() noexcept;
   void resume_liveness() noexcept;
   [[nodiscard]] bool liveness_paused() const noexcept;
