@@ -22,6 +22,7 @@
  * entry.
  */
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/vmalloc.h>
 #include <net/ip.h>
 
@@ -36,6 +37,7 @@ int xl_fd_init(struct xl_net *xn)
 	if (!fd->tab)
 		return -ENOMEM;
 	fd->tab->magic = XLANE_FD_TABLE_MAGIC;
+	fd->stop_gp = get_completed_synchronize_rcu();
 	spin_lock_init(&fd->peer_lock);
 	return 0;
 }
@@ -89,6 +91,8 @@ int xl_fd_start(struct xl_session *s, struct xlane_fd_start *arg)
 	arg->lane = lane->id;
 	arg->res = lane->res;
 
+	/* no round of the previous run still reads what is reset below */
+	cond_synchronize_rcu(fd->stop_gp);
 	spin_lock_bh(&fd->peer_lock);
 	memset(fd->tab->peers, 0, sizeof(fd->tab->peers));
 	WRITE_ONCE(fd->tab->npeers, 0);
@@ -109,7 +113,15 @@ int xl_fd_start(struct xl_session *s, struct xlane_fd_start *arg)
 	return 0;
 }
 
-/* Caller holds xl_lock. Returns after no engine round uses the old state. */
+/*
+ * Caller holds xl_lock. Does not wait: an engine round or a receive path
+ * that saw ->active before the store below may still use ->counter, ->tab
+ * and ->events for the rest of its RCU read-side section. xl_fd_start()
+ * waits for that grace period before it reuses them, and xl_release()
+ * waits for one before it frees the area they point into. So N namespaces
+ * stopping at once (a benchmark's end) do not serialise N grace periods
+ * under xl_lock.
+ */
 void xl_fd_stop(struct xl_net *xn)
 {
 	struct xl_fd *fd = &xn->fd;
@@ -119,12 +131,11 @@ void xl_fd_stop(struct xl_net *xn)
 		return;
 	WRITE_ONCE(fd->active, false);
 	WRITE_ONCE(fd->tab->active, 0);
+	fd->stop_gp = get_state_synchronize_rcu();
 	if (fd->lane)
 		xl_lane_remove(fd->lane, U32_MAX);
-	synchronize_rcu();
 	fd->lane = NULL;
 	fd->owner = NULL;
-	fd->counter = NULL;
 }
 
 /*

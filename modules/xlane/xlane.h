@@ -54,6 +54,7 @@ struct xl_fd {
 	struct xl_session *owner;
 	struct xl_lane *lane;		/* the heartbeat lane */
 	u64 *counter;			/* the owner's liveness counter */
+	unsigned long stop_gp;		/* RCU grace period of the last stop */
 	u64 last_counter;
 	u64 period_ns;
 	u64 threshold_ns;
