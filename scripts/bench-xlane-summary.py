@@ -122,7 +122,8 @@ def latency_rows(runs, raw):
         if missing:
             die(f"{path}: missing {', '.join(missing)}")
         row = {"mode": run["mode"], "load": run["load"], "period_us": run.get("period_us"),
-               "count": r["count"], "lost": r.get("lost", 0), "d_max": r["d_max"]}
+               "count": r["count"], "warmup": r.get("warmup", 0), "lost": r.get("lost", 0),
+               "d_max": r["d_max"], "worst": r.get("worst")}
         for k, _ in PCTS:
             row[k] = r[k]
         p, approx = violation_bound(r)
@@ -154,13 +155,13 @@ def sci(v):
 
 def print_latency(rows):
     print("### Timings (Table 2): latency in µs, d_max in ns\n")
-    print("| variant | load | sent | lost | " + " | ".join(n for _, n in PCTS) +
+    print("| variant | load | sent (warm-up) | lost | " + " | ".join(n for _, n in PCTS) +
           " | d_max (ns) | P(1e5) |")
     print("|---|---|---:|---:|" + "---:|" * len(PCTS) + "---:|---:|")
     for r in rows:
         p = "-" if r["p_1e5_10x_l99"] is None else \
             ("~" if r["p_bound_from_cdf"] else "") + f"{r['p_1e5_10x_l99']:.3f}"
-        print(f"| {r['mode']} | {r['load']} | {r['count']} | {r['lost']} | " +
+        print(f"| {r['mode']} | {r['load']} | {r['count']} ({r['warmup']}) | {r['lost']} | " +
               " | ".join(us(r[k]) for k, _ in PCTS) + f" | {sci(r['d_max'])} | {p} |")
     for r in rows:
         if r["lost"]:

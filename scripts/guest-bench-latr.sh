@@ -22,6 +22,8 @@ T=/sys/kernel/tracing
 PROFILE=$(dirname "$OUT")/latr-profile.txt	# Apache profile (BENCH_PROFILE=0: none)
 cd "$ROOT" || exit 2
 : >"$OUT"
+# shellcheck source=scripts/lib-trace.sh
+. "$ROOT/scripts/lib-trace.sh"
 
 set_mode() { # stock | latr
 	if [ "$1" = latr ]; then
@@ -61,7 +63,7 @@ trace_start() {
 	echo 1 >$T/tracing_on
 }
 # Events the trace buffer lost to overruns, all CPUs.
-trace_lost() { awk '/overrun/ {s += $2} END {print s + 0}' $T/per_cpu/cpu*/stats; }
+trace_lost() { trace_stat_sum 'overrun|commit overrun' $T/per_cpu/cpu*/stats; }
 trace_stop() {
 	echo 0 >$T/tracing_on
 	echo 0 >$T/events/tlb/tlb_flush/enable
