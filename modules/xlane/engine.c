@@ -39,6 +39,7 @@
 #include <linux/ip.h>
 #include <linux/kthread.h>
 #include <linux/pkt_sched.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/isolation.h>
 #include <linux/sched/stat.h>
 #include <linux/skbuff.h>
@@ -374,8 +375,19 @@ static int xl_engine_fn(void *unused)
 		cond_resched();
 		planned = ktime_get_ns();
 		/* exact: the engine is bound to this CPU */
-		if (xl_poll && single_task_running())
+		if (xl_poll && single_task_running()) {
+			/*
+			 * A zero-length extended quiescent state, outside the
+			 * read-side section: grace periods need not wait for
+			 * cond_resched() to see RCU's urgent request, which on
+			 * a nohz_full CPU with the tick stopped comes late (as
+			 * osnoise's polling threads do it).
+			 */
+			local_irq_disable();
+			rcu_momentary_eqs();
+			local_irq_enable();
 			continue;
+		}
 		if (!fired && next > planned + xl_spin_ns) {
 			planned = next - xl_spin_ns;
 			xl_sleep_until(planned);

@@ -2,11 +2,15 @@
 /*
  * X-Lane lanes end to end: privileges, attach errors, admission and its
  * upcalls, data through the engine, the switch and the XDP receive path,
- * policing, corrupted and forged packets, dead readers, detach and unload.
+ * policing, corrupted and forged packets, dead readers, detach and unload,
+ * and a polling engine that leaves its CPU to other runnable tasks.
  * Hosts xl1..xl3 around the switch namespace (scripts/xlane-topo.sh).
  */
 #include <pthread.h>
+#include <sched.h>
+#include <time.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 
 #include "kselftest_harness.h"
@@ -371,11 +375,60 @@ TEST_F(lanes, a_dead_reader_never_blocks_the_engine)
 	close(h3);
 }
 
+static long long cpu_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return t.tv_sec * 1000000000ll + t.tv_nsec;
+}
+
+/*
+ * A polling engine gives its CPU to any task that becomes runnable there
+ * (single_task_running()), or per-CPU kworkers and ksoftirqd would starve.
+ * A SCHED_FIFO loop that did not would leave a normal task only the fair
+ * server's 50 ms per second: 200 ms of CPU would take 4 s.
+ */
+TEST_F(lanes, polling_engine_yields_its_cpu)
+{
+	struct timespec t0, t1;
+	struct xlane_info in;
+	long long wall_ms;
+	pid_t pid;
+	int st;
+
+	ASSERT_EQ(0, xl_info(self->h1, &in));
+	if (!(in.engine_flags & XLANE_ENGINE_POLL))
+		SKIP(return, "the engine sleeps between rounds (poll=0, or no isolated CPU)");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(in.engine_cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			_exit(10);
+		while (cpu_ns() < 200000000ll)
+			;
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st));
+	wall_ms = (t1.tv_sec - t0.tv_sec) * 1000ll + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	TH_LOG("200 ms of CPU on the engine's CPU %u took %lld ms", in.engine_cpu, wall_ms);
+	EXPECT_GT(2000, wall_ms);
+}
+
 TEST_F(lanes, detach_terminates_lanes_and_unload_waits_for_users)
 {
 	struct xlane_lane_req r;
 	struct xlane_event ev;
 	struct xlane_info in;
+	int i, rc;
 
 	ASSERT_EQ(0, xl_request(self->h1, &r, 64, 1000, xl_ip(2), PORT, 0));
 	/* in use: sessions and XDP programs hold the module */
@@ -403,7 +456,14 @@ TEST_F(lanes, detach_terminates_lanes_and_unload_waits_for_users)
 	close(self->h2);
 	self->h1 = self->h2 = -1;
 	xl_xdp(3, 0);
-	EXPECT_EQ(0, xsel_sh("rmmod xlane"));
+	/* a detached XDP program lets go of the module after a grace period */
+	for (i = 0, rc = -1; i < 50 && rc; i++) {
+		rc = xsel_sh("rmmod xlane 2>/dev/null");
+		if (rc)
+			usleep(100000);
+	}
+	EXPECT_EQ(0, rc)
+		TH_LOG("rmmod xlane failed for 5 s after the last user went away");
 	EXPECT_FALSE(xl_loaded());
 	/* back for the tests that follow */
 	ASSERT_EQ(0, xl_load());
