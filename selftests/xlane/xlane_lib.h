@@ -34,9 +34,19 @@ static inline int xl_loaded(void)
 	return stat("/sys/module/xlane", &st) == 0;
 }
 
+/*
+ * rmmod xlane. A detached XDP program lets go of the module only after a
+ * grace period, so an rmmod right after the last user went away can find
+ * it still in use: retry for up to 5 s. 0 once it is not loaded.
+ */
 static inline int xl_unload(void)
 {
-	return xl_loaded() ? xsel_sh("rmmod xlane") : 0;
+	int i;
+
+	for (i = 0; i < 50 && xl_loaded(); i++)
+		if (xsel_sh("rmmod xlane 2>/dev/null"))
+			usleep(100000);
+	return xl_loaded() ? -1 : 0;
 }
 
 /* insmod xlane.ko ($XSEL_MODULES names another module tree). */
