@@ -90,9 +90,9 @@ void xl_engine_stats(struct xlane_info *in)
  * taken (an interrupt handler, or under emulation the host thread of the
  * vCPU); a sleeping one also when its timer fired late. X-FD does not
  * count such time against a peer: a detector that was not running cannot
- * have heard a heartbeat (and, as
- * the receive path of lane traffic runs on the sending engine's core in
- * the test topology, no heartbeat was sent either).
+ * have heard a heartbeat (and, as the receive path of lane traffic runs
+ * on the sending engine's core in the test topology, no heartbeat was
+ * sent either).
  *
  * Return: nanoseconds, monotonic.
  */
