@@ -82,25 +82,6 @@ void xl_engine_stats(struct xlane_info *in)
 	in->engine_flags = xl_poll ? XLANE_ENGINE_POLL : 0;
 }
 
-/**
- * xl_engine_stolen() - time the engine's core was taken from it.
- *
- * The sum of the delays, beyond stall_us, with which engine rounds began
- * after they were due. A polling engine is late only when its CPU was
- * taken (an interrupt handler, or under emulation the host thread of the
- * vCPU); a sleeping one also when its timer fired late. X-FD does not
- * count such time against a peer: a detector that was not running cannot
- * have heard a heartbeat (and, as the receive path of lane traffic runs
- * on the sending engine's core in the test topology, no heartbeat was
- * sent either).
- *
- * Return: nanoseconds, monotonic.
- */
-u64 xl_engine_stolen(void)
-{
-	return READ_ONCE(eng_stolen);
-}
-
 /* Control path: a lane was added or changed; look at the schedule again. */
 void xl_engine_kick(void)
 {
@@ -323,6 +304,7 @@ static void xl_sleep_until(u64 t)
 /* A round that began, or ran, later than it could have: count the stall. */
 static void xl_account_stall(u64 expected, u64 now)
 {
+	struct xl_net *xn;
 	u64 t;
 
 	if (now <= expected + (u64)stall_us * NSEC_PER_USEC)
@@ -332,6 +314,10 @@ static void xl_account_stall(u64 expected, u64 now)
 	WRITE_ONCE(eng_stolen, eng_stolen + t);
 	if (t > eng_max_stall)
 		WRITE_ONCE(eng_max_stall, t);
+	rcu_read_lock();
+	list_for_each_entry_rcu(xn, &xl_nets, node)
+		xl_fd_stalled(xn, t);
+	rcu_read_unlock();
 }
 
 static int xl_engine_fn(void *unused)

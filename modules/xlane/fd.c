@@ -10,9 +10,9 @@
  * path and record it in the alive table, which any process of the
  * namespace maps read-only. The engine suspects a peer whose last
  * heartbeat is older than T + L and reports, in the owner's X-R event
- * ring, when a peer joins, is suspected, or recovers. Time the engine's
- * own core was taken from it (xl_engine_stolen()) does not count as a
- * peer's silence.
+ * ring, when a peer joins, is suspected, or recovers. A stall of the
+ * engine longer than L / 2 does not count as a peer's silence
+ * (xl_fd_stalled()).
  *
  * Who writes what in the table: the receive path appends peers (under
  * peer_lock, publishing npeers with a release store after the entry is
@@ -221,8 +221,14 @@ void xl_fd_rx(struct xl_net *xn, const struct xlane_pkt *pkt, __be32 saddr,
 	WRITE_ONCE(p->last_latency_ns, lat);
 	if (lat > p->max_latency_ns)
 		WRITE_ONCE(p->max_latency_ns, lat);
-	WRITE_ONCE(fd->stolen_at[p - fd->tab->peers], xl_engine_stolen());
-	WRITE_ONCE(p->last_alive_ns, rx_ns);
+	WRITE_ONCE(fd->stolen_at[p - fd->tab->peers], READ_ONCE(fd->stolen));
+	/*
+	 * Pairs with the acquire in xl_fd_check(): an engine that sees this
+	 * beat's time also sees the credit it restarts from. Otherwise it
+	 * could pair the new time with the credit of the beat before and
+	 * count a stall the peer had already answered.
+	 */
+	smp_store_release(&p->last_alive_ns, rx_ns);
 	WRITE_ONCE(fd->tab->beats_rx, fd->tab->beats_rx + 1);
 }
 
@@ -244,6 +250,35 @@ static void xl_fd_event(struct xl_fd *fd, struct xlane_fd_peer *p, u32 type,
 }
 
 /**
+ * xl_fd_stalled() - the engine lost its core for a while; credit X-FD.
+ * @xn: the namespace
+ * @t: how long, in ns (a round that began, or ran, that much too late)
+ *
+ * A detector that was not running cannot have heard a heartbeat, and in
+ * the test topology, where every host's engine is the same thread, no
+ * heartbeat was sent either: a stall delays a live peer's next beat by up
+ * to @t (a beat that fell due in it goes out in the first round after).
+ * X-FD moves every peer's deadline by @t, but only for a stall longer
+ * than L / 2. With a shorter stall s, a live peer is suspected only if
+ * its own delay g makes s + g > L, so g > L / 2: the peer was half way to
+ * suspect by itself. Crediting short stalls as well would push every
+ * detection of a real failure past T + L by the sum of the stalls in its
+ * window (1-2 % of L under emulation, where the host takes a vCPU for
+ * milliseconds at a time).
+ *
+ * Engine context only (the one writer of ->stolen).
+ */
+void xl_fd_stalled(struct xl_net *xn, u64 t)
+{
+	struct xl_fd *fd = &xn->fd;
+
+	/* pairs with the release in xl_fd_start(): ->threshold_ns is set */
+	if (!smp_load_acquire(&fd->active) || t <= fd->threshold_ns / 2)
+		return;
+	WRITE_ONCE(fd->stolen, fd->stolen + t);
+}
+
+/**
  * xl_fd_check() - the engine's suspicion round for one namespace.
  * @xn: the namespace
  * @now: CLOCK_MONOTONIC
@@ -255,7 +290,7 @@ u64 xl_fd_check(struct xl_net *xn, u64 now)
 {
 	struct xl_fd *fd = &xn->fd;
 	struct xlane_fd_table *tab = fd->tab;
-	u64 next = 0, alive, deadline, credit, stolen = xl_engine_stolen();
+	u64 next = 0, alive, deadline, credit, stolen = fd->stolen;
 	u32 i, n;
 
 	/* pairs with the release in xl_fd_start() */
@@ -267,10 +302,11 @@ u64 xl_fd_check(struct xl_net *xn, u64 now)
 		struct xlane_fd_peer *p = &tab->peers[i];
 		u32 st = READ_ONCE(p->state);
 
-		alive = READ_ONCE(p->last_alive_ns);
+		/* pairs with the release in xl_fd_rx() */
+		alive = smp_load_acquire(&p->last_alive_ns);
 		if (!alive)
 			continue;
-		/* silence counts only while the engine could listen */
+		/* a long stall of the engine is not the peer's silence */
 		credit = stolen - READ_ONCE(fd->stolen_at[i]);
 		deadline = alive + fd->period_ns + fd->threshold_ns + credit;
 		if (!st) {

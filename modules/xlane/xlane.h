@@ -58,7 +58,8 @@ struct xl_fd {
 	u64 last_counter;
 	u64 period_ns;
 	u64 threshold_ns;
-	u64 stolen_at[XLANE_FD_MAX_PEERS];	/* xl_engine_stolen() at the last beat */
+	u64 stolen;			/* credited engine stalls (engine writes) */
+	u64 stolen_at[XLANE_FD_MAX_PEERS];	/* ->stolen at the peer's last beat */
 	struct xlane_prod events;	/* X-R ring in the owner's area */
 	spinlock_t peer_lock;		/* receive path: adding peers */
 };
@@ -153,7 +154,6 @@ void xl_engine_stop(void);
 void xl_engine_kick(void);
 int xl_engine_cpu(void);
 void xl_engine_stats(struct xlane_info *in);
-u64 xl_engine_stolen(void);
 
 /* rx.c */
 int xl_rx_register(void);
@@ -167,5 +167,6 @@ bool xl_fd_beat_payload(struct xl_net *xn, struct xlane_fd_beat *beat);
 void xl_fd_rx(struct xl_net *xn, const struct xlane_pkt *pkt, __be32 saddr,
 	      const void *data, u32 len, u64 rx_ns);
 u64 xl_fd_check(struct xl_net *xn, u64 now);
+void xl_fd_stalled(struct xl_net *xn, u64 t);
 
 #endif /* XLANE_INTERNAL_H */

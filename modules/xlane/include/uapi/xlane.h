@@ -131,7 +131,7 @@ struct xlane_fd_event {
 	__u32 node;
 	__be32 ip;
 	__u32 type;		/* XLANE_FD_* */
-	__u32 credit_us;	/* engine stall time not counted as silence */
+	__u32 credit_us;	/* engine stalls > L/2 not counted as silence */
 };
 
 #define XLANE_MSG_FD_EVENT	2
