@@ -10,6 +10,7 @@ repetition ran stock and the mechanism back to back). latr reports the
 mean of the ratios, xps the median.
 """
 import json
+import os
 import statistics
 import sys
 from collections import defaultdict
@@ -298,6 +299,7 @@ def main():
     out = {"mechanism": sys.argv[1]}
     if sys.argv[1] == "latr":
         out["summary"] = latr(runs)
+        out["clock"] = os.environ.get("BENCH_CLOCK", "host time (TCG)")
     else:
         out["summary"], out["targets"] = xps(runs)
         out["settings"] = next((r for r in runs if r.get("workload") == "meta"), None)

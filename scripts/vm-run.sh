@@ -21,7 +21,8 @@
 # benchmarks that want four general-purpose CPUs), VM_CPUS=2 (two vCPUs,
 # one per NUMA node, the second one isolated), VM_PIN=1 (vCPU threads on
 # host CPUs of their own, as far as the host has them; see pin_vcpus),
-# VM_CLOCKSOURCE (guest clocksource, default tsc; see below), BUILD.
+# VM_CLOCKSOURCE (guest clocksource, default tsc; see below), VM_ICOUNT
+# (count instructions as guest time; see below), BUILD.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -154,10 +155,24 @@ if [ "${VM_PIN:-0}" = 1 ] && [ "${VM_ISOLATE:-1}" = 1 ]; then
 	pin_vcpus &
 fi
 
+# VM_ICOUNT=SHIFT: QEMU's icount mode. Every guest instruction advances the
+# guest clock by 2^SHIFT ns, and idle time is skipped (sleep=off): guest
+# time measures the instructions the guest executed, not the host's
+# scheduling of QEMU. The vCPUs then run in turn on one host thread
+# (icount needs thread=single), so nothing runs in parallel. Only for
+# benchmarks whose question is "how much more work": overheads too small
+# for TCG's timing noise. Shift 3 makes 125 M instructions a guest second.
+ACCEL=(-accel "tcg,thread=multi")
+if [ -n "${VM_ICOUNT:-}" ]; then
+	[[ $VM_ICOUNT =~ ^[0-9]+$ ]] && [ "$VM_ICOUNT" -le 10 ] ||
+		die "VM_ICOUNT must be a shift of 0..10, not '$VM_ICOUNT'"
+	ACCEL=(-accel "tcg,thread=single" -icount "shift=$VM_ICOUNT,align=off,sleep=off")
+fi
+
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
 	-name "xvm-$id,debug-threads=on" \
 	-nodefaults -no-reboot -display none -monitor none \
-	-accel tcg,thread=multi -cpu max \
+	"${ACCEL[@]}" -cpu max \
 	-smp "$NCPU,sockets=2,cores=$((NCPU / 2)),threads=1" -m $((2 * MEM))M \
 	-object memory-backend-ram,id=m0,size=${MEM}M \
 	-object memory-backend-ram,id=m1,size=${MEM}M \
