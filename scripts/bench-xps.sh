@@ -15,10 +15,16 @@
 # entries in build/results/xps-profile.txt, Markdown tables on stdout. The BENCH_* variables of scripts/guest-bench-xps.sh pass
 # through, e.g. a smoke run of a few minutes:
 #   BENCH_REPS=1 BENCH_SECS=5 BENCH_KEYS=2000 make bench-xps
+# VM_ICOUNT=SHIFT counts guest instructions as guest time (scripts/vm-run.sh):
+# the figures then measure the guest's work per request, without the cost
+# TCG adds outside the guest (its TLB flush at every address-space switch).
+# Output then goes to xps-icount.json, xps-icount-raw/, xps-icount-profile.txt.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${BUILD:-$ROOT/build}
-RAW=$B/results/xps-raw
+name=xps
+[ -z "${VM_ICOUNT:-}" ] || name=xps-icount
+RAW=$B/results/$name-raw
 cd "$ROOT"
 
 die() {
@@ -58,7 +64,7 @@ VM_ISOLATE=0 VM_TIMEOUT=$timeout scripts/vm-run.sh \
 	"${vars[*]} scripts/guest-bench-xps.sh $(printf '%q' "$RAW")" ||
 	die "the guest part failed (raw output in $RAW, kernel log build/vm/last.log)"
 
-python3 scripts/bench-summary.py xps "$RAW/runs.jsonl" "$B/results/xps.json"
+python3 scripts/bench-summary.py xps "$RAW/runs.jsonl" "$B/results/$name.json"
 
 # Where the time went (the last repetition's windows), side by side
 {
@@ -67,5 +73,5 @@ python3 scripts/bench-summary.py xps "$RAW/runs.jsonl" "$B/results/xps.json"
 		cat "$f"
 		echo
 	done
-} >"$B/results/xps-profile.txt"
-echo "profiles (perf report, top entries): $B/results/xps-profile.txt"
+} >"$B/results/$name-profile.txt"
+echo "profiles (perf report, top entries): $B/results/$name-profile.txt"
