@@ -12,6 +12,10 @@
 #   latr.json stays. Meant for the overhead workloads, whose differences
 #   are smaller than TCG's timing noise:
 #     VM_ICOUNT=3 BENCH_ONLY="noshoot ctxsw" make bench-latr
+#   BENCH_UNPATCHED=1 (with VM_ICOUNT only): first boot 6.12 without the
+#   patches (make kernel-stock) and run the same workloads there, as mode
+#   "unpatched", to show what the patches cost with the module unloaded.
+#   Two boots compare only when guest time counts instructions.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${BUILD:-$ROOT/build}
@@ -24,7 +28,20 @@ vars=()
 for v in BENCH_REPS BENCH_SCALE BENCH_ONLY BENCH_OVERHEAD_REPS BENCH_PROFILE BENCH_PERF_HZ LATR_PARAMS; do
 	[ -z "${!v:-}" ] || vars+=("$v=$(printf '%q' "${!v}")")
 done
+extra=()
+if [ "${BENCH_UNPATCHED:-0}" = 1 ]; then
+	[ -n "${VM_ICOUNT:-}" ] || {
+		echo "bench-latr: BENCH_UNPATCHED=1 compares two boots, which needs VM_ICOUNT" >&2
+		exit 2
+	}
+	stock_kernel=$B/linux-stock/arch/x86/boot/bzImage
+	[ -f "$stock_kernel" ] || {
+		echo "bench-latr: $stock_kernel missing: make kernel-stock" >&2
+		exit 2
+	}
+	extra=("$B/results/$name-unpatched-runs.jsonl")
+	VM_KERNEL=$stock_kernel VM_ISOLATE=0 scripts/vm-run.sh \
+		"${vars[*]} BENCH_MODES=unpatched scripts/guest-bench-latr.sh ${extra[0]}" || exit 1
+fi
 VM_ISOLATE=0 scripts/vm-run.sh "${vars[*]} scripts/guest-bench-latr.sh $RAW" || exit 1
-clock="host time (TCG)"
-[ -z "${VM_ICOUNT:-}" ] || clock="instructions (QEMU -icount shift=$VM_ICOUNT: 2^$VM_ICOUNT ns each)"
-BENCH_CLOCK=$clock python3 scripts/bench-summary.py latr "$RAW" "$B/results/$name.json"
+python3 scripts/bench-summary.py latr "$RAW" "$B/results/$name.json" "${extra[@]}"

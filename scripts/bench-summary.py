@@ -57,6 +57,17 @@ def latr(runs):
             continue
         s, l = modes["stock"], modes["latr"]
         g = groups[(wl, key)]
+        if "unpatched" in modes:
+            # patched kernel, module unloaded, against 6.12 without the
+            # patches (another boot: only meaningful with counted time)
+            u = modes["unpatched"]
+            if wl in ("munmap", "noshoot"):
+                g["unloaded_ratio"].append(s["result"]["munmap_ns"]["mean"] /
+                                           u["result"]["munmap_ns"]["mean"])
+            elif wl == "ctxsw":
+                g["unloaded_ratio"].append(s["usecs_per_op"] / u["usecs_per_op"])
+            elif wl == "apache" and u["rps"]:
+                g["unloaded_ratio"].append(s["rps"] / u["rps"])
         if wl in ("munmap", "noshoot"):
             g["latency_ratio"].append(l["result"]["munmap_ns"]["mean"] /
                                       s["result"]["munmap_ns"]["mean"])
@@ -98,6 +109,13 @@ def latr(runs):
         print(f"{row['workload']:10} {cpus:5} {pages!s:>5}  {lat:22} {ipis:>18}  {red:24} {thr:20}")
     print("ratios are latr/stock in the same boot, mean (min..max) over repetitions;"
           " IPIs = TLB + CAL rows of /proc/interrupts")
+    unloaded = [r for r in summary if "unloaded_ratio" in r]
+    if unloaded:
+        print("patched kernel, module unloaded / 6.12 without the patches"
+              " (munmap latency, us per op, or requests/s):")
+        for row in unloaded:
+            what = " ".join(str(row[k]) for k in ("cpus", "pages") if k in row)
+            print(f"  {row['workload']:10} {what:10} {fmt(row['unloaded_ratio'])}")
     return summary
 
 
@@ -290,19 +308,27 @@ def xps(runs):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("latr", "xps"):
-        sys.exit("usage: bench-summary.py {latr|xps} RUNS.jsonl OUT.json")
-    with open(sys.argv[2]) as f:
-        runs = [json.loads(line) for line in f if line.strip()]
-    if not runs:
-        sys.exit(f"bench-summary: no runs in {sys.argv[2]}")
+    if not (len(sys.argv) == 4 or (len(sys.argv) == 5 and sys.argv[1] == "latr")) \
+            or sys.argv[1] not in ("latr", "xps"):
+        sys.exit("usage: bench-summary.py {latr|xps} RUNS.jsonl OUT.json\n"
+                 "       bench-summary.py latr RUNS.jsonl OUT.json UNPATCHED-RUNS.jsonl")
+    runs = []
+    for path in [sys.argv[2]] + sys.argv[4:]:
+        with open(path) as f:
+            some = [json.loads(line) for line in f if line.strip()]
+        if not some:
+            sys.exit(f"bench-summary: no runs in {path}")
+        runs += some
     out = {"mechanism": sys.argv[1]}
     if sys.argv[1] == "latr":
         out["summary"] = latr(runs)
-        out["clock"] = os.environ.get("BENCH_CLOCK", "host time (TCG)")
     else:
         out["summary"], out["targets"] = xps(runs)
         out["settings"] = next((r for r in runs if r.get("workload") == "meta"), None)
+    # what guest time measured: the host's time, or instructions (vm-run.sh)
+    shift = os.environ.get("VM_ICOUNT")
+    out["clock"] = (f"instructions (QEMU -icount shift={shift}: 2^{shift} ns each)"
+                    if shift else "host time (TCG)")
     out["runs"] = runs
     with open(sys.argv[3], "w") as f:
         json.dump(out, f, indent=1)

@@ -31,7 +31,7 @@ set_mode() { # stock | latr
 		[ -d /sys/kernel/latr ] || insmod modules/latr/latr.ko ${LATR_PARAMS:-} || exit 1
 		echo all >/sys/kernel/latr/mode
 		echo 1 >/sys/kernel/latr/stats/reset
-	else
+	else	# stock, unpatched
 		[ ! -d /sys/kernel/latr ] || rmmod latr || exit 1
 	fi
 }
@@ -96,7 +96,16 @@ want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 # first in even ones (ABBA), so a drift over the boot does not favour the
 # mode that always runs first. Stock Apache fell from 993 to 724 req/s over
 # three repetitions of one boot.
-modes() { if [ $(($1 % 2)) -eq 1 ]; then echo stock latr; else echo latr stock; fi; }
+# BENCH_MODES=unpatched: the kernel without the patches (no module to load)
+modes() {
+	if [ -n "${BENCH_MODES:-}" ]; then
+		echo "$BENCH_MODES"
+	elif [ $(($1 % 2)) -eq 1 ]; then
+		echo stock latr
+	else
+		echo latr stock
+	fi
+}
 
 want munmap &&
 for rep in $(seq 1 "$REPS"); do
@@ -258,11 +267,17 @@ fi
 
 # Overhead where there is nothing to shoot down. The runs are short and TCG
 # is noisy, so they repeat more often (BENCH_OVERHEAD_REPS) and alternate.
+# Each workload first runs once unrecorded: in one instruction-counted
+# boot (VM_ICOUNT) the first ctxsw run took 141 us/op and the other 19 took
+# 72.5-73.1.
 OREPS=${BENCH_OVERHEAD_REPS:-10}
 
 # noshoot: one thread mapping, touching and unmapping, so no remote CPU
 # ever needs a flush: the cost of the flush hook and the tick sweeps.
-want noshoot &&
+want noshoot && {
+	set_mode stock
+	"$BENCH" --json --cpus 0 --pages 16 --iterations "$(iters 2000)" >/dev/null || exit 1
+} &&
 for rep in $(seq 1 "$OREPS"); do
 	for mode in $(modes "$rep"); do
 		set_mode "$mode"
@@ -275,7 +290,11 @@ done
 # ctxsw: two processes on one CPU passing a token through pipes (perf bench
 # sched pipe), so every operation switches address space: the cost of the
 # sweep that runs before switch_mm. No munmap, no shootdown.
-want ctxsw &&
+want ctxsw && {
+	set_mode stock
+	taskset -c 1 perf bench sched pipe -l "$(iters 5000)" >/dev/null 2>&1 ||
+		{ echo "ctxsw: perf bench sched pipe failed" >&2; exit 1; }
+} &&
 for rep in $(seq 1 "$OREPS"); do
 	for mode in $(modes "$rep"); do
 		set_mode "$mode"

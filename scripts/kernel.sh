@@ -22,6 +22,9 @@ TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 JOBS=${JOBS:-$(nproc)}
 # A variant (e.g. the lockdep+KASAN debug kernel) adds one more config
 # fragment and builds in its own tree so the main build stays warm.
+# VARIANT=stock is the same kernel without patches/ (and without the
+# options the patches add), to measure what the patches cost when no
+# provider is registered.
 VARIANT=${VARIANT:-}
 if [ -n "$VARIANT" ]; then
 	KSRC=$B/linux-$VARIANT
@@ -42,6 +45,7 @@ KMAKE=(make -C "$KSRC" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc")
 series_files() {
 	local f
 	[ -f "$ROOT/patches/series" ] || return 0
+	[ "$VARIANT" != stock ] || return 0
 	while read -r f; do
 		f=${f%%#*}
 		f=$(echo "$f" | xargs)
@@ -94,9 +98,21 @@ do_tree() {
 	fi
 }
 
+# The configuration fragments of this build. For the stock variant,
+# Kconfig.fragment without the options the patches introduce.
+fragments() {
+	local frag=$ROOT/Kconfig.fragment syms
+	if [ "$VARIANT" = stock ]; then
+		syms=$(sed -n 's/^+config \([A-Z0-9_]*\)$/\1/p' "$ROOT"/patches/*.patch | sort -u | paste -sd'|')
+		frag=$STAMPS/Kconfig.fragment
+		grep -vE "^(# )?CONFIG_(${syms:-NONE})[= ]" "$ROOT/Kconfig.fragment" >"$frag"
+	fi
+	echo "$ROOT/scripts/qemu.config"
+	echo "$frag"
+	[ ! -f "$ROOT/scripts/$VARIANT.config" ] || echo "$ROOT/scripts/$VARIANT.config"
+}
 config_inputs() {
-	cat "$ROOT/scripts/qemu.config" "$ROOT/Kconfig.fragment"
-	[ -z "$VARIANT" ] || cat "$ROOT/scripts/$VARIANT.config"
+	fragments | xargs cat
 	cat "$STAMPS/patches"
 }
 
@@ -128,8 +144,7 @@ verify_config() {
 
 do_config() {
 	local want files
-	files=("$ROOT/scripts/qemu.config" "$ROOT/Kconfig.fragment")
-	[ -z "$VARIANT" ] || files+=("$ROOT/scripts/$VARIANT.config")
+	mapfile -t files < <(fragments)
 	want=$(config_inputs | sha256sum | cut -d' ' -f1)
 	if [ "$(cat "$STAMPS/config" 2>/dev/null)" = "$want" ] && [ -f "$KSRC/.config" ]; then
 		return 0
