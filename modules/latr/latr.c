@@ -108,6 +108,7 @@ static DEFINE_PER_CPU(struct latr_cpu, latr_cpu);
 /* Statistics, summed over CPUs when read. */
 enum latr_stat {
 	LATR_STAT_RECORDED,		/* shootdowns taken lazily */
+	LATR_STAT_LOCAL_ONLY,		/* ... of them with no other CPU to flush */
 	LATR_STAT_IPIS_AVOIDED,		/* remote CPUs not interrupted */
 	LATR_STAT_SWEEP_FLUSHES,	/* states flushed by a sweep */
 	LATR_STAT_SWITCH_FLUSHES,	/* ... of them at a context switch */
@@ -125,6 +126,7 @@ enum latr_stat {
 
 static const char * const latr_stat_names[LATR_NR_STATS] = {
 	[LATR_STAT_RECORDED] = "recorded",
+	[LATR_STAT_LOCAL_ONLY] = "local_only",
 	[LATR_STAT_IPIS_AVOIDED] = "ipis_avoided",
 	[LATR_STAT_SWEEP_FLUSHES] = "sweep_flushes",
 	[LATR_STAT_SWITCH_FLUSHES] = "switch_flushes",
@@ -254,10 +256,17 @@ static bool latr_defer(struct mmu_gather *tlb,
 	latr_count(LATR_STAT_IPIS_AVOIDED, nr);
 	put_cpu();
 
-	if (nr)
+	if (nr) {
 		latr_kick_reclaimer();
-	else	/* no CPU owes anything: free the pages right away */
+	} else {
+		/*
+		 * No CPU owes anything (the others in mm_cpumask() had left
+		 * the mm): free the pages right away, but not here, where
+		 * the caller holds rcu_read_lock() around ->defer().
+		 */
+		latr_count(LATR_STAT_LOCAL_ONLY, 1);
 		mod_delayed_work(system_unbound_wq, &latr_work, 0);
+	}
 	return true;
 
 stock:

@@ -229,6 +229,8 @@ parse_result parse_args(const std::vector<std::string>& args) {
   stats->footer(
       "Print the module's counters, summed over all CPUs:\n"
       "  recorded              shootdowns taken lazily\n"
+      "  local_only            ... of them with no other CPU to flush (the others\n"
+      "                        had left the mm): pages freed at once\n"
       "  ipis_avoided          remote CPUs not interrupted by them\n"
       "  sweep_flushes         pending states flushed by a CPU at a tick, switch\n"
       "                        or before idling\n"
