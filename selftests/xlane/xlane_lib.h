@@ -49,16 +49,25 @@ static inline int xl_unload(void)
 	return xl_loaded() ? -1 : 0;
 }
 
-/* insmod xlane.ko ($XSEL_MODULES names another module tree). */
-static inline int xl_load(void)
+/*
+ * insmod xlane.ko with module parameters @params ($XSEL_MODULES names
+ * another module tree); nothing if it is loaded already.
+ */
+static inline int xl_load_with(const char *params)
 {
 	int i;
 
-	if (!xl_loaded() && xsel_sh("insmod %s/xlane/xlane.ko", xsel_modules()))
+	if (!xl_loaded() &&
+	    xsel_sh("insmod %s/xlane/xlane.ko %s", xsel_modules(), params))
 		return -1;
 	for (i = 0; i < 100 && access(XL_DEV, F_OK); i++)
 		usleep(10000);
 	return access(XL_DEV, F_OK);
+}
+
+static inline int xl_load(void)
+{
+	return xl_load_with("");
 }
 
 /* The XDP receive program on (1) or off (0) every host's eth0. */
