@@ -42,6 +42,15 @@ def add_ipis(g, stock_counts, latr_counts):
         g["ipi_reduction"].append(1 - li / si)
 
 
+def latr_figure(wl, run):
+    """The headline figure of a run: munmap mean ns, ctxsw us/op, Apache req/s."""
+    if wl in ("munmap", "noshoot"):
+        return run["result"]["munmap_ns"]["mean"]
+    if wl == "ctxsw":
+        return run["usecs_per_op"]
+    return run["rps"]
+
+
 def latr(runs):
     by = defaultdict(dict)  # (workload, key, rep) -> mode -> run
     for r in runs:
@@ -60,17 +69,11 @@ def latr(runs):
         if "unpatched" in modes:
             # patched kernel, module unloaded, against 6.12 without the
             # patches (another boot: only meaningful with counted time)
-            u = modes["unpatched"]
-            if wl in ("munmap", "noshoot"):
-                g["unloaded_ratio"].append(s["result"]["munmap_ns"]["mean"] /
-                                           u["result"]["munmap_ns"]["mean"])
-            elif wl == "ctxsw":
-                g["unloaded_ratio"].append(s["usecs_per_op"] / u["usecs_per_op"])
-            elif wl == "apache" and u["rps"]:
-                g["unloaded_ratio"].append(s["rps"] / u["rps"])
+            u = latr_figure(wl, modes["unpatched"])
+            if u:
+                g["unloaded_ratio"].append(latr_figure(wl, s) / u)
         if wl in ("munmap", "noshoot"):
-            g["latency_ratio"].append(l["result"]["munmap_ns"]["mean"] /
-                                      s["result"]["munmap_ns"]["mean"])
+            g["latency_ratio"].append(latr_figure(wl, l) / latr_figure(wl, s))
             g["p99_ratio"].append(l["result"]["munmap_ns"]["p99"] /
                                   s["result"]["munmap_ns"]["p99"])
             add_ipis(g, s["result"]["ipis"], l["result"]["ipis"])
@@ -78,7 +81,7 @@ def latr(runs):
                 g["stock_sent"].append(s["tracepoint"]["sent"])
                 g["latr_sent"].append(l["tracepoint"]["sent"])
         elif wl == "ctxsw":
-            g["latency_ratio"].append(l["usecs_per_op"] / s["usecs_per_op"])
+            g["latency_ratio"].append(latr_figure(wl, l) / latr_figure(wl, s))
         elif wl == "apache":
             g["rps_ratio"].append(l["rps"] / s["rps"] if s["rps"] else 0)
             add_ipis(g, s["ipis"], l["ipis"])

@@ -274,14 +274,16 @@ OREPS=${BENCH_OVERHEAD_REPS:-10}
 
 # noshoot: one thread mapping, touching and unmapping, so no remote CPU
 # ever needs a flush: the cost of the flush hook and the tick sweeps.
+# One run of $1 iterations; prints the benchmark's JSON.
+noshoot_run() { "$BENCH" --json --cpus 0 --pages 16 --iterations "$1"; }
 want noshoot && {
 	set_mode stock
-	"$BENCH" --json --cpus 0 --pages 16 --iterations "$(iters 2000)" >/dev/null || exit 1
+	noshoot_run "$(iters 2000)" >/dev/null || exit 1
 } &&
 for rep in $(seq 1 "$OREPS"); do
 	for mode in $(modes "$rep"); do
 		set_mode "$mode"
-		res=$("$BENCH" --json --cpus 0 --pages 16 --iterations "$(iters 20000)") || exit 1
+		res=$(noshoot_run "$(iters 20000)") || exit 1
 		printf '{"workload":"noshoot","mode":"%s","rep":%d,"result":%s}\n' "$mode" "$rep" "$res" >>"$OUT"
 		echo "noshoot $mode rep $rep: $res"
 	done
@@ -290,17 +292,22 @@ done
 # ctxsw: two processes on one CPU passing a token through pipes (perf bench
 # sched pipe), so every operation switches address space: the cost of the
 # sweep that runs before switch_mm. No munmap, no shootdown.
+# One run of $1 round trips; prints µs per operation.
+ctxsw_us() {
+	local us
+	us=$(taskset -c 1 perf bench sched pipe -l "$1" 2>/dev/null |
+		awk '$2 == "usecs/op" {print $1}')
+	[ -n "$us" ] || { echo "ctxsw: perf bench sched pipe failed" >&2; return 1; }
+	echo "$us"
+}
 want ctxsw && {
 	set_mode stock
-	taskset -c 1 perf bench sched pipe -l "$(iters 5000)" >/dev/null 2>&1 ||
-		{ echo "ctxsw: perf bench sched pipe failed" >&2; exit 1; }
+	ctxsw_us "$(iters 5000)" >/dev/null || exit 1
 } &&
 for rep in $(seq 1 "$OREPS"); do
 	for mode in $(modes "$rep"); do
 		set_mode "$mode"
-		us=$(taskset -c 1 perf bench sched pipe -l "$(iters 50000)" 2>/dev/null |
-			awk '$2 == "usecs/op" {print $1}')
-		[ -n "$us" ] || { echo "ctxsw: perf bench sched pipe failed" >&2; exit 1; }
+		us=$(ctxsw_us "$(iters 50000)") || exit 1
 		printf '{"workload":"ctxsw","mode":"%s","rep":%d,"usecs_per_op":%s,"latr":%s}\n' \
 			"$mode" "$rep" "$us" "$(latr_stats_json)" >>"$OUT"
 		echo "ctxsw $mode rep $rep: $us usecs/op"

@@ -23,18 +23,22 @@ FIXTURE(lanes) {
 	void *a1, *a2;
 };
 
-FIXTURE_SETUP(lanes)
+/* Sessions of hosts 1 and 2, attached, their areas mapped: 0, or -1. */
+static int open_sessions(FIXTURE_DATA(lanes) *self)
 {
 	self->h1 = xl_open(1);
 	self->h2 = xl_open(2);
-	ASSERT_LE(0, self->h1);
-	ASSERT_LE(0, self->h2);
-	ASSERT_EQ(0, xl_attach(self->h1, 1));
-	ASSERT_EQ(0, xl_attach(self->h2, 2));
+	if (self->h1 < 0 || self->h2 < 0 ||
+	    xl_attach(self->h1, 1) || xl_attach(self->h2, 2))
+		return -1;
 	self->a1 = xl_map(self->h1);
 	self->a2 = xl_map(self->h2);
-	ASSERT_NE(NULL, self->a1);
-	ASSERT_NE(NULL, self->a2);
+	return self->a1 && self->a2 ? 0 : -1;
+}
+
+FIXTURE_SETUP(lanes)
+{
+	ASSERT_EQ(0, open_sessions(self));
 }
 
 FIXTURE_TEARDOWN(lanes)
@@ -255,14 +259,7 @@ static int reload(FIXTURE_DATA(lanes) *self, const char *params)
 	let_go(self);
 	if (xl_unload() || xl_load_with(params) || xl_xdp(3, 1))
 		return -1;
-	self->h1 = xl_open(1);
-	self->h2 = xl_open(2);
-	if (self->h1 < 0 || self->h2 < 0 ||
-	    xl_attach(self->h1, 1) || xl_attach(self->h2, 2))
-		return -1;
-	self->a1 = xl_map(self->h1);
-	self->a2 = xl_map(self->h2);
-	return self->a1 && self->a2 ? 0 : -1;
+	return open_sessions(self);
 }
 
 /* poll=0: the engine sleeps on its hrtimer between rounds; lanes still run. */
