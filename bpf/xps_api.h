@@ -38,6 +38,20 @@ extern void bpf_xps_partial(struct xps_md *md, __u32 need) __ksym;
 extern void bpf_xps_fence_write(struct xps_md *md, __u32 slot) __ksym;
 
 /*
+ * The payload's first message wrote slot, which this call fenced with
+ * bpf_xps_fence_write(), and its reply starts with the ok__sz
+ * (<= XPS_CONFIRM_MAX) bytes at ok when the write is applied ("+OK\r\n"):
+ * that fence then stays pending until the application's next write on
+ * the connection, and is voided (the generation moves on) unless that
+ * write starts with them. Returns the token the slot gets with the
+ * confirmation, for the value the handler stores now; 0, and the fence
+ * unchanged, when the write cannot be confirmed this way
+ * (XPS_MD_PASS_ONLY, another write to the slot pending, ...).
+ */
+extern __u64 bpf_xps_fence_write_through(struct xps_md *md, __u32 slot,
+					 const void *ok, __u32 ok__sz) __ksym;
+
+/*
  * Token of slot (< XPS_SLOTS): non-zero and unchanged as long as no write
  * to the slot (or to all slots) was fenced since it was taken and none is
  * pending. Also callable from BPF_PROG_TYPE_SYSCALL programs, so that a

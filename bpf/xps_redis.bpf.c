@@ -14,8 +14,10 @@
  * here returns a value older than a write Redis has acknowledged. GETs
  * that missed are reported to user space, which fills the cache
  * (libxps' filler: it takes the slot's token with bpf/xps_fence.bpf.c
- * first, then asks Redis). The logic is in xps_redis_core.h, shared with
- * the host unit tests; the maps are described in xps_redis.h.
+ * first, then asks Redis). A plain "SET key value" that starts a payload
+ * stores its value here at once, served from Redis's "+OK" on
+ * (bpf_xps_fence_write_through()). The logic is in xps_redis_core.h,
+ * shared with the host unit tests; the maps are described in xps_redis.h.
  *
  * Loading needs the xps module (struct_ops type and kfuncs).
  */
@@ -51,6 +53,8 @@ struct {
 #define XR_PARTIAL(md, need)		bpf_xps_partial(md, need)
 #ifndef XPS_REDIS_INCOHERENT
 #define XR_FENCE(md, slot)		bpf_xps_fence_write(md, slot)
+#define XR_FENCE_WT(md, slot, ok, n)	\
+	bpf_xps_fence_write_through(md, slot, ok, n)
 #define XR_HOLD(md, how)		bpf_xps_hold(md, how)
 #else
 /*
@@ -60,6 +64,8 @@ struct {
  * stale-read kselftest attaches it to show that it notices.
  */
 #define XR_FENCE(md, slot)		bpf_xps_fence_write(md, XPS_SLOTS - 1 + 0 * (slot))
+/* No write-through: a SET's fence stays the (misplaced) plain one. */
+#define XR_FENCE_WT(md, slot, ok, n)	0ULL
 #define XR_HOLD(md, how)		bpf_xps_hold(md, how)
 #endif
 #define XR_TOKEN(slot)			bpf_xps_fence_token(slot)
@@ -67,6 +73,8 @@ struct {
 #define XR_NOW_MS()			bpf_xps_realtime_ms()
 #define XR_LOOKUP(key)							\
 	((struct xps_redis_val *)bpf_map_lookup_elem(&xps_redis_cache, key))
+#define XR_STORE(key, val)						\
+	bpf_map_update_elem(&xps_redis_cache, key, val, BPF_ANY)
 #define XR_MISS(key)							\
 	bpf_ringbuf_output(&xps_redis_misses, key,			\
 			   sizeof(struct xps_redis_miss), 0)

@@ -57,11 +57,15 @@ struct xps_redis_miss {
  * The one entry of xps_redis_conf, all zero after load (nothing served).
  * writes_global: every write fences all keys, for a Redis that may evict
  * any key on a write (maxmemory with an eviction policy); enabled: answer
- * GETs from the cache.
+ * GETs from the cache; write_through: a plain "SET key value" stores its
+ * value in the cache, to be served once Redis has answered +OK
+ * (bpf_xps_fence_write_through()), for a Redis that applies commands in
+ * the order it reads them (no threaded reads).
  */
 struct xps_redis_conf {
 	__u32 writes_global;
 	__u32 enabled;
+	__u32 write_through;
 };
 
 /*

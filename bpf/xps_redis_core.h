@@ -9,11 +9,13 @@
  *   XR_REPLY(md, buf, n)       bpf_xps_reply(): != 0 on error
  *   XR_PARTIAL(md, need)       bpf_xps_partial()
  *   XR_FENCE(md, slot)         bpf_xps_fence_write()
+ *   XR_FENCE_WT(md, slot, ok, n) bpf_xps_fence_write_through(): token or 0
  *   XR_TOKEN(slot)             bpf_xps_fence_token()
  *   XR_HOLD(md, how)           bpf_xps_hold()
  *   XR_SET_STATE(md, state)    bpf_xps_set_state()
  *   XR_NOW_MS()                bpf_xps_realtime_ms()
  *   XR_LOOKUP(key)             xps_redis_cache lookup: value pointer or NULL
+ *   XR_STORE(key, val)         xps_redis_cache update (any flags)
  *   XR_MISS(key)               emit struct xps_redis_miss (same layout as key)
  *   XR_FOR(i, from, to)        a bounded loop (bpf_for() in BPF)
  *
@@ -36,6 +38,12 @@
  *   commands and CLIENT fence everything for the connection's lifetime,
  *   unknown commands fence everything. GETs that missed are reported to
  *   user space (xps_redis_misses) so that it can fill the cache.
+ * - Write-through: when a payload starts with a plain "SET key value"
+ *   (nothing else owed on the connection, see the conf), its fence waits
+ *   for Redis's "+OK" (bpf_xps_fence_write_through()), and the value is
+ *   stored now with the token that fence gives the slot on confirmation.
+ *   So the next GET of the key is answered here without a trip through
+ *   user space, and never before Redis has applied the SET.
  * - A payload ending inside a command is reported (bpf_xps_partial());
  *   the module fences everything the rest of that command's bytes could
  *   do, so only the command's effect on the connection is applied here.
@@ -60,6 +68,17 @@
 /* Steps (array headers and bulk strings) looked at per payload. */
 #define XPS_REDIS_STEPS		8192
 
+/* A command that ended: what write-through asks of the first one. */
+struct xps_redis_cmdrec {
+	__u32 spec;
+	__u32 argc;
+	__u32 val_off, val_len;		/* its last element */
+	__u32 slot;			/* of key */
+	__u32 pad;
+	__u64 tag;
+	struct xps_redis_key key;	/* its last key, len ~0 if none */
+};
+
 /* Per-CPU scratch of one handle() call (too big for the BPF stack). */
 struct xps_redis_scratch {
 	struct xps_resp_parser p;
@@ -73,8 +92,20 @@ struct xps_redis_scratch {
 	__u32 broken;			/* lost track of the payload */
 	__u32 enabled;			/* xps_redis_conf */
 	__u32 writes_global;
+	__u32 write_through;		/* may the first command be one */
+	__u32 cmds;			/* commands ended so far */
+	__u32 slot;			/* of key */
+	/*
+	 * Every command, as it ends, is recorded in cmd[0] if it is the
+	 * payload's first and in cmd[1] otherwise, without a branch: what
+	 * write-through needs is looked at once, after the parse, and the
+	 * verifier's work in the loop does not grow.
+	 */
+	struct xps_redis_cmdrec cmd[2];
 	char hdr[16];			/* "$<len>\r\n" */
 	char crlf[8];
+	char ok[8];			/* "+OK\r\n" */
+	struct xps_redis_val val;	/* a write-through's entry */
 	struct xps_resp_win win;
 };
 
@@ -83,6 +114,8 @@ struct xps_redis_scratch {
 #endif
 
 #define XR_READ_ONCE(x)		(*(const volatile __typeof__(x) *)&(x))
+
+#define XR_NO_KEY	0xffffffffU	/* xps_redis_key.len: none loaded */
 
 static __always_inline void xps_redis_fence_all(struct xps_md *md,
 						struct xps_redis_scratch *sc)
@@ -125,7 +158,8 @@ static __always_inline __u32 xps_redis_key_load(struct xps_redis_scratch *sc)
 		tag = xps_resp_fnv64(tag, c);
 	}
 	sc->tag = tag;
-	return h & (XPS_SLOTS - 1);
+	sc->slot = h & (XPS_SLOTS - 1);
+	return sc->slot;
 }
 
 /* A key the current command writes. */
@@ -145,6 +179,40 @@ static __always_inline void xps_redis_write_key(struct xps_md *md,
 		return;
 	slot = xps_redis_key_load(sc);
 	XR_FENCE(md, slot);
+}
+
+/*
+ * After a clean parse (@whole): if the payload's first command was
+ * "SET key value" with a value that fits, its key's fence waits for
+ * Redis's +OK, and the value is stored under the token that gives the
+ * slot. The module says no (token 0) unless that is sound.
+ */
+static __always_inline void xps_redis_wt(struct xps_md *md,
+					 struct xps_redis_scratch *sc,
+					 bool whole)
+{
+	struct xps_redis_cmdrec *r = &sc->cmd[0];
+	__u32 vlen = r->val_len;
+	__u64 token;
+
+	if (!whole || !sc->write_through || !sc->cmds || r->argc != 3 ||
+	    xps_resp_spec_id(r->spec) != XPS_RESP_ID_SET ||
+	    r->key.len > XPS_REDIS_KEY_MAX || vlen > XPS_REDIS_VAL_MAX)
+		return;
+	token = XR_FENCE_WT(md, r->slot, sc->ok, 5);
+	if (!token)
+		return;
+	sc->val.token = token ^ r->tag;
+	sc->val.expire_ms = 0;		/* SET without options drops a TTL */
+	sc->val.len = vlen;
+	sc->val.hits = 0;
+	vlen &= 2 * XPS_REDIS_VAL_MAX - 1;	/* a bound the verifier keeps */
+	if (vlen > XPS_REDIS_VAL_MAX)
+		return;
+	if (vlen && XR_LOAD(md, r->val_off, sc->val.data, vlen) < 0)
+		return;
+	/* Not stored (map full): the confirmation validates nothing. */
+	XR_STORE(&r->key, &sc->val);
 }
 
 /* "$<n>\r\n" into sc->hdr (n <= 999); returns its length. */
@@ -277,6 +345,23 @@ static __always_inline void xps_redis_effect(struct xps_md *md,
 	}
 }
 
+/* Record the command that ended (struct xps_redis_cmdrec), branch-free. */
+static __always_inline void xps_redis_record(struct xps_redis_scratch *sc)
+{
+	__u32 n = sc->cmds;
+	struct xps_redis_cmdrec *r = &sc->cmd[((n | (0U - n)) >> 31) & 1];
+
+	r->spec = sc->p.spec;
+	r->argc = sc->p.argc;
+	r->val_off = sc->p.arg_off;
+	r->val_len = sc->p.arg_len;
+	r->slot = sc->slot;
+	r->tag = sc->tag;
+	r->key = sc->key;
+	/* The next command has no key until one is loaded. */
+	sc->key.len = XR_NO_KEY;
+}
+
 /* A command ended. */
 static __always_inline void xps_redis_cmd(struct xps_md *md,
 					  struct xps_redis_scratch *sc)
@@ -285,8 +370,10 @@ static __always_inline void xps_redis_cmd(struct xps_md *md,
 
 	if (cls != XPS_RESP_C_GET || sc->p.argc != 2)
 		sc->tx = 0;
+	xps_redis_record(sc);
 	xps_redis_effect(md, sc, cls, sc->p.nkeys,
 			 sc->p.cflags & XPS_RESP_CF_SEL0);
+	sc->cmds++;
 }
 
 /*
@@ -347,10 +434,26 @@ static __always_inline int xps_redis_run(struct xps_md *md,
 	sc->broken = 0;
 	sc->enabled = conf ? conf->enabled : 0;
 	sc->writes_global = conf ? conf->writes_global : 1;
+	sc->cmds = 0;
+	sc->key.len = XR_NO_KEY;
+	sc->cmd[0].spec = XPS_RESP_SPEC_UNKNOWN;
 	sc->crlf[0] = '\r';
 	sc->crlf[1] = '\n';
+	sc->ok[0] = '+';
+	sc->ok[1] = 'O';
+	sc->ok[2] = 'K';
+	sc->ok[3] = '\r';
+	sc->ok[4] = '\n';
 	if (!sc->enabled || (md->flags & XPS_MD_PASS_ONLY))
 		sc->tx = 0;
+	/* Only where Redis's next write is the reply to this payload's first
+	 * command, and GETs are answered from the cache at all.
+	 */
+	sc->write_through = conf && conf->write_through && sc->enabled &&
+			    !sc->writes_global &&
+			    !(md->flags & XPS_MD_PASS_ONLY) &&
+			    !(state & (XPS_REDIS_ST_DB | XPS_REDIS_ST_MULTI |
+				       XPS_REDIS_ST_TAINT));
 	if ((state & XPS_REDIS_ST_VALID) &&
 	    (__u32)(state & XPS_REDIS_ST_SEQ) != seq) {
 		/* Input went by unseen: MULTI, SELECT, anything. */
@@ -393,6 +496,8 @@ static __always_inline int xps_redis_run(struct xps_md *md,
 		next += sc->p.need;
 		XR_PARTIAL(md, sc->p.need);
 	}
+	xps_redis_wt(md, sc, !sc->broken && (ev & XPS_RESP_EV_STOP) &&
+		     !(ev & (XPS_RESP_EV_MALFORMED | XPS_RESP_EV_INLINE)));
 	XR_SET_STATE(md, (sc->state & ~XPS_REDIS_ST_SEQ) |
 		     XPS_REDIS_ST_VALID | next);
 	if ((ev & XPS_RESP_EV_END) && sc->tx && sc->answered)

@@ -68,6 +68,8 @@
 #   BENCH_NGINX_WORKERS [1] nginx worker_processes
 #   BENCH_PERF_HZ [250]     perf sampling frequency
 #   BENCH_ONLY              redis | nginx: only that part
+#   BENCH_FILL_ARGS         extra words for `xpsctl redis fill`, e.g.
+#                           --no-write-through (SETs then only invalidate)
 set -Eeuo pipefail
 trap 'printf "guest-bench-xps: failed at line %s: %s\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
@@ -116,7 +118,9 @@ xps_on() { # handler-name: insmod, attach, (redis) start the filler
 	redis)
 		$XPSCTL handler attach redis --port 6379 >/dev/null
 		# taskset execs xpsctl: $! is the filler itself
-		taskset -c "$SRV_CPUS" $XPSCTL redis fill --name redis --json >$T/fill.json 2>$T/fill.err &
+		# shellcheck disable=SC2086
+		taskset -c "$SRV_CPUS" $XPSCTL redis fill --name redis --json ${BENCH_FILL_ARGS:-} \
+			>$T/fill.json 2>$T/fill.err &
 		FILLER_PID=$!
 		sleep 1
 		kill -0 $FILLER_PID || { cat $T/fill.err >&2; return 1; }
@@ -147,7 +151,7 @@ xps_counters() { # handler-name: its counters as JSON, null when not attached
 		return
 	fi
 	printf '{'
-	for f in calls tx pass refused unsync fenced cpu_ns; do
+	for f in calls tx pass refused unsync fenced write_through cpu_ns; do
 		[ $first = 1 ] || printf ','
 		printf '"%s":%s' $f "$(cat $d/$f)"
 		first=0
@@ -386,7 +390,7 @@ if [ -z "$ONLY" ] || [ "$ONLY" = nginx ]; then
 	done
 	kill "$(cat $N/nginx.pid)"
 fi
-printf '{"workload":"meta","date":"%s","kernel":"%s","ncpu":%d,"reps":%d,"secs":%s,"keys":%d,"key_bytes":32,"value_bytes":128,"connections":%d,"client_threads":%d,"rb_requests":%d,"rb_warm_iterations":%d,"wrk_threads":%d,"nginx_workers":%d,"perf_hz":%d,"server_cpus":"%s","client_cpus":"%s"}\n' \
+printf '{"workload":"meta","date":"%s","kernel":"%s","ncpu":%d,"reps":%d,"secs":%s,"keys":%d,"key_bytes":32,"value_bytes":128,"connections":%d,"client_threads":%d,"rb_requests":%d,"rb_warm_iterations":%d,"wrk_threads":%d,"nginx_workers":%d,"perf_hz":%d,"server_cpus":"%s","client_cpus":"%s","fill_args":"%s"}\n' \
 	"$(date -u +%FT%TZ)" "$(uname -r)" "$NCPU" "$REPS" "$SECS" "$KEYS" "$CONNS" "$CT" "${RB_N:-0}" \
-	"$RB_WARM" "$WRK_T" "$NGX_W" "$HZ" "$SRV_CPUS" "$CLI_CPUS" >>"$OUT"
+	"$RB_WARM" "$WRK_T" "$NGX_W" "$HZ" "$SRV_CPUS" "$CLI_CPUS" "${BENCH_FILL_ARGS:-}" >>"$OUT"
 log "done: $OUT"

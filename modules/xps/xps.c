@@ -34,6 +34,16 @@
  * (copied_seq), is held while a handler says the application applies it
  * later (transactions), and retires at the latest when the connection is
  * destroyed.
+ *
+ * Write-through. A fence taken with bpf_xps_fence_write_through() stays
+ * pending until the application's reply instead: the hook's send side
+ * (->sent()) sees the application's next write on the connection. If it
+ * starts with the reply the handler named ("+OK\r\n"), the fence retires
+ * as usual and the slot's token becomes the one the kfunc returned, with
+ * which the handler stamped the value it already stored. If the reply is
+ * anything else, or the connection ends, or the write position went by
+ * unseen, the fence is voided: the generation moves on before the fence
+ * retires, so that token never becomes current.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -66,6 +76,7 @@ struct xps_stats {
 	u64 refused;
 	u64 unsync;
 	u64 fenced;
+	u64 write_through;		/* fences waiting for a reply */
 	u64 cpu_ns;
 	u64 charged_ns;			/* cpu_ns charged to the owner */
 	u64 pending_ns;			/* not yet: less than a tick */
@@ -87,6 +98,10 @@ struct xps_fence {
 	u32 end_seq;			/* retires once copied_seq reaches it */
 	u32 serial;			/* order of addition on the conn */
 	bool held;			/* end_seq not known yet */
+	/* A write-through fence (xps_conn.wt): the reply it waits for. */
+	u32 expect_seq;			/* where the reply starts */
+	u8 confirm_len;
+	u8 confirm[XPS_CONFIRM_MAX];
 };
 
 /* Per-connection state, keyed by the socket, alive until ->destroy(). */
@@ -110,6 +125,7 @@ struct xps_conn {
 	struct list_head fences;
 	struct list_head pending_node;	/* on xps_pending while fences exist */
 	struct xps_fence spare;		/* fence for all slots if kmalloc fails */
+	struct xps_fence *wt;		/* write-through fence, or NULL */
 };
 
 /* One handle() call; per CPU, the hook runs with bottom halves off. */
@@ -120,6 +136,7 @@ struct xps_run {
 	struct sk_buff *skb;
 	struct sk_buff *reply_skb;	/* built in rcv, sent in consumed */
 	u32 end_seq;
+	u32 mark;			/* conn's fence_serial before handle() */
 	u32 reply_len;
 	u32 need;
 	bool partial;
@@ -158,6 +175,9 @@ static atomic_t *xps_slot_pending;
 static u32 xps_all_gen = 1;
 static atomic_t xps_all_pending = ATOMIC_INIT(0);
 static atomic_t xps_nfences = ATOMIC_INIT(0);
+static atomic_t xps_nwt = ATOMIC_INIT(0);	/* conns with a wt fence */
+static atomic64_t xps_wt_confirmed = ATOMIC64_INIT(0);
+static atomic64_t xps_wt_voided = ATOMIC64_INIT(0);
 static DEFINE_SPINLOCK(xps_fence_lock);
 static LIST_HEAD(xps_pending);		/* conns with fences */
 static bool xps_poisoned;		/* a payload went unfenced */
@@ -169,8 +189,9 @@ static u32 xps_gen_next(u32 gen)
 	return gen + 1 ? gen + 1 : 1;
 }
 
-/* Under xps_fence_lock. */
-static void xps_fence_add(struct xps_conn *c, u32 slot, u32 end_seq)
+/* Under xps_fence_lock. Returns the fence, which may be the spare. */
+static struct xps_fence *xps_fence_add(struct xps_conn *c, u32 slot,
+				       u32 end_seq)
 {
 	struct xps_fence *f = kmalloc(sizeof(*f), GFP_ATOMIC);
 
@@ -180,7 +201,7 @@ static void xps_fence_add(struct xps_conn *c, u32 slot, u32 end_seq)
 		if (!list_empty(&f->node)) {
 			f->end_seq = end_seq;
 			f->held |= c->hold;
-			return;
+			return f;
 		}
 		slot = XPS_SLOT_ALL;
 	}
@@ -203,11 +224,16 @@ static void xps_fence_add(struct xps_conn *c, u32 slot, u32 end_seq)
 		smp_mb__after_atomic();
 		WRITE_ONCE(xps_slot_gen[slot], xps_gen_next(xps_slot_gen[slot]));
 	}
+	return f;
 }
 
 /* Under xps_fence_lock. */
 static void xps_fence_retire(struct xps_conn *c, struct xps_fence *f)
 {
+	if (f == c->wt) {
+		c->wt = NULL;
+		atomic_dec(&xps_nwt);
+	}
 	list_del_init(&f->node);
 	if (f->slot == XPS_SLOT_ALL)
 		atomic_dec(&xps_all_pending);
@@ -221,7 +247,37 @@ static void xps_fence_retire(struct xps_conn *c, struct xps_fence *f)
 }
 
 /*
- * Retire the fences whose payload the application has read. Under
+ * Retire @f as a write that was not confirmed: the generation it would
+ * have left current moves on first, and only then does the pending count
+ * drop (xps_token() reads them in the other order too). Under
+ * xps_fence_lock.
+ */
+static void xps_fence_void(struct xps_conn *c, struct xps_fence *f)
+{
+	if (f->slot == XPS_SLOT_ALL)
+		WRITE_ONCE(xps_all_gen, xps_gen_next(xps_all_gen));
+	else
+		WRITE_ONCE(xps_slot_gen[f->slot],
+			   xps_gen_next(xps_slot_gen[f->slot]));
+	/* New generation before the pending count drops: see xps_token(). */
+	smp_mb__before_atomic();
+	if (f == c->wt)
+		atomic64_inc(&xps_wt_voided);
+	xps_fence_retire(c, f);
+}
+
+/* A fence whose write will never be confirmed. Under xps_fence_lock. */
+static void xps_fence_drop(struct xps_conn *c, struct xps_fence *f)
+{
+	if (f == c->wt)
+		xps_fence_void(c, f);
+	else
+		xps_fence_retire(c, f);
+}
+
+/*
+ * Retire the fences whose payload the application has read; a
+ * write-through fence waits for its reply (xps_sent()). Under
  * xps_fence_lock, which keeps c->sk alive: ->destroy() unlinks c under it.
  */
 static void xps_conn_retire(struct xps_conn *c)
@@ -232,7 +288,7 @@ static void xps_conn_retire(struct xps_conn *c)
 	if (c->hold_forever)
 		return;
 	list_for_each_entry_safe(f, tmp, &c->fences, node)
-		if (!f->held && !before(copied, f->end_seq))
+		if (!f->held && f != c->wt && !before(copied, f->end_seq))
 			xps_fence_retire(c, f);
 }
 
@@ -258,6 +314,16 @@ static u64 xps_token(u32 slot)
 	smp_rmb();
 	if (atomic_read(&xps_all_pending) ||
 	    atomic_read(&xps_slot_pending[slot]))
+		return 0;
+	/*
+	 * And again after them: xps_fence_void() moves the generation on
+	 * before its fence stops counting, so a reader that saw the count
+	 * drop sees the new generation here, and not the token of a write
+	 * that was never confirmed.
+	 */
+	smp_rmb();
+	if (READ_ONCE(xps_all_gen) != all ||
+	    READ_ONCE(xps_slot_gen[slot]) != gen)
 		return 0;
 	return (u64)all << 32 | gen;
 }
@@ -455,6 +521,14 @@ static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 
 	spin_lock(&xps_fence_lock);
 	xps_conn_retire(c);
+	/*
+	 * The application wrote past where the reply was expected and
+	 * xps_sent() did not see it start there (it saw the write only in
+	 * part, as when tcp_sendmsg_locked() let the backlog in while it
+	 * waited for memory): no confirmation can come any more.
+	 */
+	if (c->wt && after(READ_ONCE(tcp_sk(sk)->write_seq), c->wt->expect_seq))
+		xps_fence_void(c, c->wt);
 	in_step = seq == c->next_seq && !c->unsync;
 	if (c->unsync && c->resync && seq == c->resync_seq) {
 		c->unsync = false;
@@ -497,6 +571,7 @@ static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 	run->h = h;
 	run->skb = skb;
 	run->end_seq = end;
+	run->mark = mark;
 	run->reply_len = 0;
 	run->reply_skb = NULL;
 	run->partial = false;
@@ -537,7 +612,7 @@ static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 	spin_lock(&xps_fence_lock);
 	list_for_each_entry_safe(f, tmp, &c->fences, node)
 		if ((s32)(f->serial - mark) > 0)
-			xps_fence_retire(c, f);
+			xps_fence_drop(c, f);
 	spin_unlock(&xps_fence_lock);
 	c->msgs++;
 	switch (ret) {
@@ -571,13 +646,50 @@ static void xps_consumed(struct sock *sk)
 	}
 }
 
+/*
+ * The application wrote to a connection (->sent()): the reply a
+ * write-through fence waits for, if this write starts where it was
+ * expected. Socket owned by the caller, so no ->rcv() runs meanwhile.
+ */
+static void xps_sent(struct sock *sk, const struct iov_iter *from, u32 seq,
+		     size_t len)
+{
+	u8 buf[XPS_CONFIRM_MAX];
+	struct xps_fence *f;
+	struct xps_conn *c;
+	size_t n;
+
+	if (!atomic_read(&xps_nwt))
+		return;
+	c = rhashtable_lookup(&xps_conns, &sk, xps_conn_params);
+	if (!c || !READ_ONCE(c->wt))
+		return;
+	spin_lock_bh(&xps_fence_lock);
+	f = c->wt;
+	if (!f || !after(seq + (u32)len, f->expect_seq)) {
+		/* Older bytes, written before the request came. */
+		spin_unlock_bh(&xps_fence_lock);
+		return;
+	}
+	n = 0;
+	if (seq == f->expect_seq && len >= f->confirm_len)
+		n = tcp_fastpath_peek(from, buf, f->confirm_len);
+	if (n && n == f->confirm_len && !memcmp(buf, f->confirm, n)) {
+		atomic64_inc(&xps_wt_confirmed);
+		xps_fence_retire(c, f);
+	} else {
+		xps_fence_void(c, f);
+	}
+	spin_unlock_bh(&xps_fence_lock);
+}
+
 static void xps_conn_free(struct xps_conn *c)
 {
 	struct xps_fence *f, *tmp;
 
 	spin_lock_bh(&xps_fence_lock);
 	list_for_each_entry_safe(f, tmp, &c->fences, node)
-		xps_fence_retire(c, f);
+		xps_fence_drop(c, f);
 	spin_unlock_bh(&xps_fence_lock);
 	atomic_dec(&xps_nconns);
 	kfree_rcu(c, rcu);
@@ -597,6 +709,7 @@ static const struct tcp_fastpath_ops xps_fastpath_ops = {
 	.rcv = xps_rcv,
 	.consumed = xps_consumed,
 	.destroy = xps_destroy,
+	.sent = xps_sent,
 };
 
 /*
@@ -714,6 +827,77 @@ __bpf_kfunc void bpf_xps_fence_write(struct xps_md *md, u32 slot)
 }
 
 /**
+ * bpf_xps_fence_write_through - let the reply confirm a fenced write
+ * @md: the handler's context
+ * @slot: slot below XPS_SLOTS, which this call fenced with
+ *	bpf_xps_fence_write() for the payload's first message
+ * @ok: the start of the reply that says the write was applied ("+OK\r\n")
+ * @ok__sz: its length, 1 to XPS_CONFIRM_MAX
+ *
+ * Makes the fence this call took on @slot wait for the application's next
+ * write on this connection, instead of for the application to read the
+ * payload. If that write starts with @ok the fence retires as usual; if
+ * not, or if the connection ends first, it is voided. The returned token
+ * is then the slot's current one exactly from the confirmation until the
+ * next write to the slot is fenced: a value the handler stores with it now
+ * is served only once the application has applied it, and only while it
+ * is still the latest.
+ *
+ * For that the write must be the payload's first message, which the
+ * handler knows; the application must owe nothing before this payload (no
+ * XPS_MD_PASS_ONLY), so that its next write is the reply; and no other
+ * write to the slot, nor to all slots, may be pending, so that none the
+ * application applies later is older. Otherwise, or when the connection
+ * already waits for a reply or holds its fences, nothing changes.
+ *
+ * Return: the token the slot gets with the confirmation, or 0.
+ */
+__bpf_kfunc u64 bpf_xps_fence_write_through(struct xps_md *md, u32 slot,
+					    const void *ok, u32 ok__sz)
+{
+	struct xps_run *run = container_of(md, struct xps_run, md);
+	struct xps_conn *c = run->conn;
+	struct xps_fence *f, *mine = NULL;
+	u64 token = 0;
+
+	if (!c || slot >= XPS_SLOTS || !ok__sz || ok__sz > XPS_CONFIRM_MAX ||
+	    (md->flags & XPS_MD_PASS_ONLY))
+		return 0;
+	spin_lock(&xps_fence_lock);
+	if (c->wt || c->hold || c->hold_forever || READ_ONCE(xps_poisoned) ||
+	    atomic_read(&xps_all_pending) ||
+	    atomic_read(&xps_slot_pending[slot]) != 1)
+		goto out;
+	/* The one pending fence on the slot must be this call's. */
+	list_for_each_entry(f, &c->fences, node) {
+		if ((s32)(f->serial - run->mark) > 0 && f->slot == slot &&
+		    f != &c->spare) {
+			mine = f;
+			break;
+		}
+	}
+	if (!mine)
+		goto out;
+	/*
+	 * The application owes nothing and has nothing unsent: its next
+	 * byte is the reply's first. A write fenced on the slot after ours
+	 * and already read was read before ours, so it is older: the token
+	 * is whatever the generations are now.
+	 */
+	mine->expect_seq = READ_ONCE(tcp_sk(c->sk)->write_seq);
+	mine->confirm_len = ok__sz;
+	memcpy(mine->confirm, ok, ok__sz);
+	c->wt = mine;
+	atomic_inc(&xps_nwt);
+	/* Generations only change under xps_fence_lock. */
+	token = (u64)xps_all_gen << 32 | xps_slot_gen[slot];
+	this_cpu_inc(run->h->stats->write_through);
+out:
+	spin_unlock(&xps_fence_lock);
+	return token;
+}
+
+/**
  * bpf_xps_fence_token - validity token of a slot's data
  * @slot: slot below XPS_SLOTS
  *
@@ -798,6 +982,7 @@ BTF_ID_FLAGS(func, bpf_xps_load, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_xps_reply, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_xps_partial, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_xps_fence_write, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, bpf_xps_fence_write_through, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_xps_fence_token)
 BTF_ID_FLAGS(func, bpf_xps_set_state, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_xps_hold, KF_TRUSTED_ARGS)
@@ -865,6 +1050,8 @@ static struct xps_stat_attr xps_stat_attrs[] = {
 	  offsetof(struct xps_stats, unsync) },
 	{ __ATTR(fenced, 0444, xps_stat_show, NULL),
 	  offsetof(struct xps_stats, fenced) },
+	{ __ATTR(write_through, 0444, xps_stat_show, NULL),
+	  offsetof(struct xps_stats, write_through) },
 	{ __ATTR(cpu_ns, 0444, xps_stat_show, NULL),
 	  offsetof(struct xps_stats, cpu_ns) },
 	{ __ATTR(charged_ns, 0444, xps_stat_show, NULL),
@@ -895,6 +1082,7 @@ static struct attribute *xps_h_attrs[] = {
 	&xps_stat_attrs[4].attr.attr, &xps_stat_attrs[5].attr.attr,
 	&xps_stat_attrs[6].attr.attr, &xps_stat_attrs[7].attr.attr,
 	&xps_stat_attrs[8].attr.attr, &xps_stat_attrs[9].attr.attr,
+	&xps_stat_attrs[10].attr.attr,
 	&xps_attr_lport.attr, &xps_attr_owner_pid.attr, NULL,
 };
 ATTRIBUTE_GROUPS(xps_h);
@@ -931,8 +1119,28 @@ static ssize_t fences_pending_show(struct kobject *kobj,
 static struct kobj_attribute xps_attr_fences_pending =
 	__ATTR_RO(fences_pending);
 
+static ssize_t write_through_confirmed_show(struct kobject *kobj,
+					    struct kobj_attribute *attr,
+					    char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&xps_wt_confirmed));
+}
+
+static struct kobj_attribute xps_attr_wt_confirmed =
+	__ATTR_RO(write_through_confirmed);
+
+static ssize_t write_through_voided_show(struct kobject *kobj,
+					 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&xps_wt_voided));
+}
+
+static struct kobj_attribute xps_attr_wt_voided =
+	__ATTR_RO(write_through_voided);
+
 static struct attribute *xps_global_attrs[] = {
-	&xps_attr_conns.attr, &xps_attr_fences_pending.attr, NULL,
+	&xps_attr_conns.attr, &xps_attr_fences_pending.attr,
+	&xps_attr_wt_confirmed.attr, &xps_attr_wt_voided.attr, NULL,
 };
 
 static const struct attribute_group xps_global_group = {

@@ -36,6 +36,13 @@
  *    handler with its write fences sent to one fixed slot instead of the
  *    written keys'. The checker must find stale reads: it can fail.
  *
+ * The shipped handler's plain SETs go write-through (their values are
+ * served from Redis's +OK on), which the first variant must show it ran.
+ * Fixture "wt" tests that path on its own: a SET's value answered by the
+ * kernel right after its +OK, a SET that Redis refuses never answered, and
+ * a SET answered while an older write of its key waits in a transaction
+ * never answered once the transaction ran.
+ *
  *   scripts/vm-run.sh 'build/selftests/xps/stale_read'
  */
 #include <arpa/inet.h>
@@ -61,6 +68,7 @@
 #define SR_GETS_MAX	(1 << 19)	/* records per reader */
 #define SR_BIG		2000		/* bytes: larger than a cache entry */
 #define SR_SYS		"/sys/kernel/xps/handlers/" SR_NAME
+#define SR_GLOBAL	"/sys/kernel/xps"
 
 /* --- time ---------------------------------------------------------------- */
 
@@ -1010,13 +1018,19 @@ static void report(struct __test_metadata *_metadata, const struct sget *g,
 		       h->r[j].s.exp_lo, h->r[j].s.exp_hi);
 }
 
-static long long read_counter(const char *name)
+static long long read_sys(const char *dir, const char *name)
 {
 	char buf[64];
 
-	if (!xsel_read(xsel_path(SR_SYS "/%s", name), buf, sizeof(buf)))
+	if (!xsel_read(xsel_path("%s/%s", dir, name), buf, sizeof(buf)))
 		return -1;
 	return strtoll(buf, NULL, 10);
+}
+
+/* A counter of the handler under test. */
+static long long read_counter(const char *name)
+{
+	return read_sys(SR_SYS, name);
 }
 
 #define SR_GETS_MIN	1000
@@ -1040,6 +1054,47 @@ static bool enough(long long tx0, int kernel_pct)
 
 /* --- fixture: redis-server, the handler, its filler ------------------------ */
 
+#define XPSCTL "%s/build/userspace/bin/xpsctl"
+
+/*
+ * Starts Redis (with @redis_args), attaches @handler (a path format with
+ * the root as its argument, or a handler name) and runs its filler. Returns
+ * whether it loaded the module, which stack_down() then unloads.
+ */
+static bool stack_up(struct __test_metadata *_metadata, const char *handler_fmt,
+		     const char *redis_args)
+{
+	char handler[PATH_MAX];
+	bool loaded;
+	struct stat st;
+	int i;
+
+	loaded = stat("/sys/module/xps", &st) != 0;
+	if (loaded)
+		EXPECT_EQ(0, xsel_sh("insmod %s/xps/xps.ko", xsel_modules()));
+	xsel_sh("redis-cli -p %d shutdown nosave >/dev/null 2>&1", SR_PORT);
+	EXPECT_EQ(0, xsel_sh("redis-server --port %d --daemonize yes --save '' --appendonly no --logfile /tmp/stale-redis.log %s",
+			     SR_PORT, redis_args));
+	for (i = 0; i < 100 && xsel_sh("redis-cli -p %d ping >/dev/null 2>&1", SR_PORT); i++)
+		usleep(100000);
+	EXPECT_GT(100, i);
+	snprintf(handler, sizeof(handler), handler_fmt, xsel_root());
+	EXPECT_EQ(0, xsel_sh(XPSCTL " handler attach %s --port %d --name " SR_NAME " >/dev/null",
+			     xsel_root(), handler, SR_PORT));
+	EXPECT_EQ(0, xsel_sh(XPSCTL " redis fill --name " SR_NAME " --server 127.0.0.1:%d >/tmp/stale-fill.log 2>&1 & echo $! >/tmp/stale-fill.pid",
+			     xsel_root(), SR_PORT));
+	return loaded;
+}
+
+static void stack_down(bool loaded_module)
+{
+	xsel_sh("kill $(cat /tmp/stale-fill.pid) 2>/dev/null; sleep 0.5");
+	xsel_sh("redis-cli -p %d shutdown nosave >/dev/null 2>&1", SR_PORT);
+	xsel_sh(XPSCTL " handler detach " SR_NAME " >/dev/null", xsel_root());
+	if (loaded_module)
+		xsel_sh("rmmod xps");
+}
+
 FIXTURE(stale) {
 	bool loaded_module;
 };
@@ -1050,6 +1105,7 @@ FIXTURE_VARIANT(stale) {
 	bool evicting;		/* maxmemory + allkeys-random, and pressure */
 	int seconds;
 	int kernel_pct;		/* at least this share of GETs in the kernel */
+	bool write_through;	/* plain SETs must have gone write-through */
 };
 
 FIXTURE_VARIANT_ADD(stale, shipped_handler) {
@@ -1057,6 +1113,7 @@ FIXTURE_VARIANT_ADD(stale, shipped_handler) {
 	.coherent = true,
 	.seconds = 12,
 	.kernel_pct = 10,
+	.write_through = true,
 };
 
 /* Every write may evict any key: the handler fences all of them. */
@@ -1075,38 +1132,16 @@ FIXTURE_VARIANT_ADD(stale, write_fences_disabled) {
 	.kernel_pct = 10,
 };
 
-#define XPSCTL "%s/build/userspace/bin/xpsctl"
-
 FIXTURE_SETUP(stale)
 {
-	char handler[PATH_MAX];
-	struct stat st;
-	int i;
-
-	self->loaded_module = stat("/sys/module/xps", &st) != 0;
-	if (self->loaded_module)
-		ASSERT_EQ(0, xsel_sh("insmod %s/xps/xps.ko", xsel_modules()));
-	xsel_sh("redis-cli -p %d shutdown nosave >/dev/null 2>&1", SR_PORT);
-	ASSERT_EQ(0, xsel_sh("redis-server --port %d --daemonize yes --save '' --appendonly no --logfile /tmp/stale-redis.log %s",
-			     SR_PORT, variant->evicting ?
-			     "--maxmemory 3mb --maxmemory-policy allkeys-random" : ""));
-	for (i = 0; i < 100 && xsel_sh("redis-cli -p %d ping >/dev/null 2>&1", SR_PORT); i++)
-		usleep(100000);
-	ASSERT_GT(100, i);
-	snprintf(handler, sizeof(handler), variant->handler, xsel_root());
-	ASSERT_EQ(0, xsel_sh(XPSCTL " handler attach %s --port %d --name " SR_NAME " >/dev/null",
-			     xsel_root(), handler, SR_PORT));
-	ASSERT_EQ(0, xsel_sh(XPSCTL " redis fill --name " SR_NAME " --server 127.0.0.1:%d >/tmp/stale-fill.log 2>&1 & echo $! >/tmp/stale-fill.pid",
-			     xsel_root(), SR_PORT));
+	self->loaded_module = stack_up(_metadata, variant->handler, variant->evicting ?
+				       "--maxmemory 3mb --maxmemory-policy allkeys-random" : "");
+	ASSERT_EQ(0, _metadata->exit_code);
 }
 
 FIXTURE_TEARDOWN(stale)
 {
-	xsel_sh("kill $(cat /tmp/stale-fill.pid) 2>/dev/null; sleep 0.5");
-	xsel_sh("redis-cli -p %d shutdown nosave >/dev/null 2>&1", SR_PORT);
-	xsel_sh(XPSCTL " handler detach " SR_NAME " >/dev/null", xsel_root());
-	if (self->loaded_module)
-		xsel_sh("rmmod xps");
+	stack_down(self->loaded_module);
 }
 
 TEST_F_TIMEOUT(stale, fast_path_gets_never_return_stale_values, 300)
@@ -1114,7 +1149,7 @@ TEST_F_TIMEOUT(stale, fast_path_gets_never_return_stale_values, 300)
 	struct worker rw[SR_READERS] = { 0 }, ww[SR_WRITERS] = { 0 };
 	pthread_t rt[SR_READERS], wt[SR_WRITERS], pt;
 	int pressure_failed = 0;
-	long long tx0, tx1, pass0, pass1, t;
+	long long tx0, tx1, pass0, pass1, wt0, wt1, t;
 	size_t total = 0, bad = 0, nil = 0, lo = 0, hi = 1;
 	struct rconn *c = rc_new();
 	unsigned int rnd = 1;
@@ -1146,7 +1181,9 @@ TEST_F_TIMEOUT(stale, fast_path_gets_never_return_stale_values, 300)
 
 	tx0 = read_counter("tx");
 	pass0 = read_counter("pass");
+	wt0 = read_sys(SR_GLOBAL, "write_through_confirmed");
 	ASSERT_LE(0, tx0);
+	ASSERT_LE(0, wt0);
 	for (i = 0; i < SR_READERS; i++) {
 		sr.gets[i] = calloc(SR_GETS_MAX, sizeof(struct sget));
 		ASSERT_NE(NULL, sr.gets[i]);
@@ -1180,6 +1217,7 @@ TEST_F_TIMEOUT(stale, fast_path_gets_never_return_stale_values, 300)
 		pthread_join(rt[i], NULL);
 	tx1 = read_counter("tx");
 	pass1 = read_counter("pass");
+	wt1 = read_sys(SR_GLOBAL, "write_through_confirmed");
 
 	for (i = 0; i < SR_WRITERS; i++)
 		EXPECT_EQ(0, ww[i].failed);
@@ -1205,8 +1243,10 @@ TEST_F_TIMEOUT(stale, fast_path_gets_never_return_stale_values, 300)
 				      i ? ", " : "", op_names[i], sr.writes[i]);
 		TH_LOG("writes: %s", line);
 	}
-	TH_LOG("%zu GETs (%zu nil), %lld answered by the kernel, %lld passed; %zu inconsistent; %lu evictions of model keys seen",
-	       total, nil, tx1 - tx0, pass1 - pass0, bad, sr.evictions);
+	TH_LOG("%zu GETs (%zu nil), %lld answered by the kernel, %lld passed; %zu inconsistent; %lu evictions of model keys seen; %lld SETs written through",
+	       total, nil, tx1 - tx0, pass1 - pass0, bad, sr.evictions, wt1 - wt0);
+	if (variant->write_through)
+		EXPECT_LT(0, wt1 - wt0);
 	if (sr.evicting)
 		EXPECT_LT(0, sr.evictions);
 	/* Every write class ran, and the kernel answered a real share of GETs. */
@@ -1223,6 +1263,187 @@ TEST_F_TIMEOUT(stale, fast_path_gets_never_return_stale_values, 300)
 		EXPECT_LT(0, bad);
 	}
 	rc_free(c);
+}
+
+/* --- write-through on its own -------------------------------------------- */
+
+FIXTURE(wt) {
+	bool loaded_module;
+	struct rconn *c[3];
+};
+
+FIXTURE_SETUP(wt)
+{
+	int i;
+
+	self->loaded_module = stack_up(_metadata, "redis", "");
+	ASSERT_EQ(0, _metadata->exit_code);
+	for (i = 0; i < 3; i++) {
+		self->c[i] = rc_new();
+		ASSERT_NE(NULL, self->c[i]);
+	}
+}
+
+FIXTURE_TEARDOWN(wt)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		rc_free(self->c[i]);
+	stack_down(self->loaded_module);
+}
+
+/* Sends one command (NULL-terminated arguments) without reading. */
+#define wt_send(c, ...) ({						\
+	struct rbuf out_ = { 0 };					\
+	int ret_;							\
+									\
+	rb_cmd(&out_, __VA_ARGS__, NULL);				\
+	ret_ = rc_send(c, out_.p, out_.len);				\
+	free(out_.p);							\
+	ret_;								\
+})
+
+/* One command and its reply: the reply's first string ("" for nil, "?" on error). */
+static void wt_cmd(struct rconn *c, char *out, size_t cap, const char *cmd,
+		   const char *key, const char *val)
+{
+	struct rreply r;
+	int ret;
+
+	ret = val ? wt_send(c, cmd, key, val) : key ? wt_send(c, cmd, key) :
+	      wt_send(c, cmd);
+	snprintf(out, cap, "?");
+	if (ret || rc_reply(c, &r))
+		return;
+	if (r.type == '*' && r.n)
+		snprintf(out, cap, "%s", r.elem[0].str ? r.elem[0].str : "");
+	else if (r.type == '-')
+		snprintf(out, cap, "-%s", r.str);
+	else
+		snprintf(out, cap, "%s", r.str ? r.str : "");
+	rr_free(&r);
+}
+
+/*
+ * Until a GET on @c is answered by the kernel: the filler runs and has
+ * taken a token, which retires the fences its own start-up left.
+ */
+static int wt_warm(struct rconn *c)
+{
+	char v[64];
+	int i;
+
+	wt_cmd(c, v, sizeof(v), "SET", "wt:warm", "1");
+	for (i = 0; i < 100; i++) {
+		long long tx = read_counter("tx");
+
+		wt_cmd(c, v, sizeof(v), "GET", "wt:warm", NULL);
+		if (strcmp(v, "1"))
+			return -1;
+		if (read_counter("tx") > tx)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+TEST_F(wt, set_is_answered_after_its_ok)
+{
+	long long tx, ok;
+	char v[64];
+
+	ASSERT_EQ(0, wt_warm(self->c[1]));
+	ok = read_sys(SR_GLOBAL, "write_through_confirmed");
+	wt_cmd(self->c[0], v, sizeof(v), "SET", "wt:k", "first");
+	ASSERT_STREQ("OK", v);
+	EXPECT_EQ(ok + 1, read_sys(SR_GLOBAL, "write_through_confirmed"));
+	/* On another connection, at once: the kernel has it, no refill. */
+	tx = read_counter("tx");
+	wt_cmd(self->c[1], v, sizeof(v), "GET", "wt:k", NULL);
+	EXPECT_STREQ("first", v);
+	EXPECT_EQ(tx + 1, read_counter("tx"));
+	/* The next value, the other way round. */
+	wt_cmd(self->c[1], v, sizeof(v), "SET", "wt:k", "second");
+	ASSERT_STREQ("OK", v);
+	tx = read_counter("tx");
+	wt_cmd(self->c[0], v, sizeof(v), "GET", "wt:k", NULL);
+	EXPECT_STREQ("second", v);
+	EXPECT_EQ(tx + 1, read_counter("tx"));
+	EXPECT_EQ(ok + 2, read_sys(SR_GLOBAL, "write_through_confirmed"));
+}
+
+/* CONFIG SET maxmemory @bytes: the reply's type, 0 if none. */
+static char wt_maxmemory(struct rconn *c, const char *bytes)
+{
+	struct rreply r;
+	char type;
+
+	if (wt_send(c, "CONFIG", "SET", "maxmemory", bytes) || rc_reply(c, &r))
+		return 0;
+	type = r.type;
+	rr_free(&r);
+	return type;
+}
+
+TEST_F(wt, refused_set_is_never_answered)
+{
+	long long voided;
+	char v[128];
+	int i;
+
+	ASSERT_EQ(0, wt_warm(self->c[1]));
+	wt_cmd(self->c[0], v, sizeof(v), "SET", "wt:f", "old");
+	ASSERT_STREQ("OK", v);
+	/* Out of memory for every write (noeviction): SET answers -OOM. */
+	ASSERT_EQ('+', wt_maxmemory(self->c[2], "1"));
+	/* The connection's next payload retires its CONFIG's fence on all. */
+	wt_cmd(self->c[2], v, sizeof(v), "PING", NULL, NULL);
+	ASSERT_STREQ("PONG", v);
+	voided = read_sys(SR_GLOBAL, "write_through_voided");
+	wt_cmd(self->c[0], v, sizeof(v), "SET", "wt:f", "new");
+	EXPECT_EQ(0, strncmp(v, "-OOM", 4)) TH_LOG("SET answered %s", v);
+	EXPECT_EQ(voided + 1, read_sys(SR_GLOBAL, "write_through_voided"));
+	/* Whoever answers, kernel or Redis: the value Redis kept. */
+	for (i = 0; i < 50; i++) {
+		wt_cmd(self->c[1], v, sizeof(v), "GET", "wt:f", NULL);
+		ASSERT_STREQ("old", v);
+		usleep(10000);
+	}
+	ASSERT_EQ('+', wt_maxmemory(self->c[2], "0"));
+}
+
+/*
+ * A write Redis applies after the SET although it came before it: a SET
+ * queued in a transaction, executed after another connection's SET of the
+ * same key was answered. The later SET's value must not be served once
+ * the transaction ran (write-through needs no other pending write).
+ */
+TEST_F(wt, queued_write_is_not_overtaken)
+{
+	char v[64], want[32];
+	int round, i;
+
+	ASSERT_EQ(0, wt_warm(self->c[2]));
+	for (round = 0; round < 5; round++) {
+		snprintf(want, sizeof(want), "queued%d", round);
+		wt_cmd(self->c[1], v, sizeof(v), "MULTI", NULL, NULL);
+		ASSERT_STREQ("OK", v);
+		wt_cmd(self->c[1], v, sizeof(v), "SET", "wt:m", want);
+		ASSERT_STREQ("QUEUED", v);
+		wt_cmd(self->c[0], v, sizeof(v), "SET", "wt:m", "direct");
+		ASSERT_STREQ("OK", v);
+		wt_cmd(self->c[1], v, sizeof(v), "EXEC", NULL, NULL);
+		ASSERT_STREQ("OK", v);
+		/* Its next payload retires the transaction's fence at once. */
+		wt_cmd(self->c[1], v, sizeof(v), "PING", NULL, NULL);
+		ASSERT_STREQ("PONG", v);
+		for (i = 0; i < 20; i++) {
+			wt_cmd(self->c[2], v, sizeof(v), "GET", "wt:m", NULL);
+			ASSERT_STREQ(want, v) TH_LOG("round %d, GET %d", round, i);
+			usleep(20000);
+		}
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -45,6 +45,11 @@ struct fake_env {
   std::uint64_t now_ms = 1'700'000'000'000ULL;
   std::vector<std::string> misses;
   int lookups = 0;
+  // Write-through: what bpf_xps_fence_write_through() returns, what it got.
+  std::uint64_t wt_token = 0;
+  std::vector<std::uint32_t> wt_fences;
+  std::string wt_ok;
+  int stores = 0;
   // HTTP
   std::map<std::string, xps_http_action> methods;
 };
@@ -84,6 +89,20 @@ std::uint64_t fake_token(std::uint32_t slot) {
   return it == env->tokens.end() ? env->default_token : it->second;
 }
 
+std::uint64_t fake_fence_wt(std::uint32_t slot, const void* ok, __u32 n) {
+  // Only for a slot the handler fenced in this call.
+  EXPECT_NE(std::find(env->fences.begin(), env->fences.end(), slot), env->fences.end());
+  env->wt_fences.push_back(slot);
+  env->wt_ok.assign(static_cast<const char*>(ok), n);
+  return env->wt_token;
+}
+
+void fake_store(const xps_redis_key* k, const xps_redis_val* v) {
+  ++env->stores;
+  EXPECT_LE(v->len, sizeof(v->data));
+  env->cache[key_of(k)] = *v;
+}
+
 xps_http_action* fake_action(const xps_http_method* m) {
   auto it = env->methods.find(std::string(m->name, strnlen(m->name, sizeof(m->name))));
   return it == env->methods.end() ? nullptr : &it->second;
@@ -95,6 +114,8 @@ xps_http_action* fake_action(const xps_http_method* m) {
 #define XR_REPLY(md, buf, n) fake_reply(md, buf, n)
 #define XR_PARTIAL(md, need) ((void)(md), env->partials.push_back(need))
 #define XR_FENCE(md, slot) ((void)(md), env->fences.push_back(slot))
+#define XR_FENCE_WT(md, slot, ok, n) ((void)(md), fake_fence_wt(slot, ok, n))
+#define XR_STORE(key, val) fake_store(key, val)
 #define XR_TOKEN(slot) fake_token(slot)
 #define XR_HOLD(md, how) ((void)(md), env->holds.push_back(how))
 #define XR_SET_STATE(md, st) ((void)(md), ++env->state_sets, env->state = (st))
@@ -137,6 +158,9 @@ struct conn {
     e.holds.clear();
     e.partials.clear();
     e.misses.clear();
+    e.wt_fences.clear();
+    e.wt_ok.clear();
+    e.stores = 0;
     e.state_sets = 0;
     e.lookups = 0;
     e.loads = 0;
@@ -166,6 +190,7 @@ struct conn {
       xps_redis_conf conf{};
       conf.enabled = enabled;
       conf.writes_global = writes_global;
+      conf.write_through = write_through;
       return xps_redis_run(md, sc, have_conf ? &conf : nullptr);
     });
   }
@@ -185,7 +210,7 @@ struct conn {
     e.cache[k] = val;
   }
 
-  std::uint32_t enabled = 1, writes_global = 0;
+  std::uint32_t enabled = 1, writes_global = 0, write_through = 0;
   bool have_conf = true;
 };
 
@@ -383,6 +408,98 @@ TEST(XpsRedisHandler, WritesFenceTheirKeys) {
     EXPECT_TRUE(c.e.holds.empty()) << w.cmd[0];
     EXPECT_FALSE(c.state & XPS_REDIS_ST_TAINT) << w.cmd[0];
     EXPECT_TRUE(c.e.misses.empty());
+  }
+}
+
+// ---- Redis: write-through -----------------------------------------------
+
+std::uint64_t tag(const std::string& k) {
+  return xps_resp_tag(k.data(), static_cast<__u32>(k.size()));
+}
+
+TEST(XpsRedisHandler, WriteThroughStoresAPlainSetFirst) {
+  conn c;
+  c.write_through = 1;
+  c.e.wt_token = 42;
+  c.cache("k", "old");
+  EXPECT_EQ(c.redis(resp({"SET", "k", "hello"})), XPS_PASS);
+  EXPECT_EQ(c.e.fences, std::vector<std::uint32_t>{slot("k")});
+  EXPECT_EQ(c.e.wt_fences, std::vector<std::uint32_t>{slot("k")});
+  EXPECT_EQ(c.e.wt_ok, "+OK\r\n");
+  ASSERT_EQ(c.e.stores, 1);
+  const xps_redis_val& v = c.e.cache.at("k");
+  EXPECT_EQ(v.token, 42 ^ tag("k"));
+  EXPECT_EQ(v.expire_ms, 0u);
+  EXPECT_EQ(std::string(v.data, v.len), "hello");
+  EXPECT_TRUE(c.e.misses.empty());
+  // Until Redis confirms, the slot's token is another: not served.
+  EXPECT_EQ(c.redis(resp({"GET", "k"})), XPS_PASS);
+  EXPECT_EQ(c.e.misses, std::vector<std::string>{"k"});
+  // Confirmed: the slot's token is the one the value was stored with.
+  c.e.tokens[slot("k")] = 42;
+  EXPECT_EQ(c.redis(resp({"GET", "k"})), XPS_TX);
+  EXPECT_EQ(c.e.reply, bulk("hello"));
+  // An empty value, and one of the longest cached.
+  for (const std::string& val : {std::string{}, std::string(XPS_REDIS_VAL_MAX, 'x')}) {
+    EXPECT_EQ(c.redis(resp({"SET", "k", val})), XPS_PASS);
+    ASSERT_EQ(c.e.stores, 1);
+    EXPECT_EQ(std::string(c.e.cache.at("k").data, c.e.cache.at("k").len), val);
+  }
+}
+
+TEST(XpsRedisHandler, WriteThroughOnlyWhereTheReplyIsKnown) {
+  struct wcase {
+    std::string what;
+    std::string payload;
+    std::function<void(conn&)> setup;
+    std::vector<std::uint32_t> fenced;  // XPS_SLOT_ALL for all
+  };
+  const std::string set = resp({"SET", "k", "v"});
+  const std::uint32_t k = slot("k");
+  const std::vector<wcase> cases = {
+      {"with options", resp({"SET", "k", "v", "EX", "10"}), nullptr, {k}},
+      {"not first", resp({"GET", "a"}) + set, nullptr, {k}},
+      {"other writes", resp({"APPEND", "k", "v"}), nullptr, {k}},
+      {"off", set, [](conn& c) { c.write_through = 0; }, {k}},
+      {"cache disabled", set, [](conn& c) { c.enabled = 0; }, {k}},
+      {"no conf", set, [](conn& c) { c.have_conf = false; }, {XPS_SLOT_ALL}},
+      {"pass only", set, [](conn& c) { c.flags = XPS_MD_PASS_ONLY; }, {k}},
+      {"writes global", set, [](conn& c) { c.writes_global = 1; }, {XPS_SLOT_ALL}},
+      {"in MULTI", set, [](conn& c) { c.state = XPS_REDIS_ST_MULTI; }, {k}},
+      {"database 1", set, [](conn& c) { c.state = XPS_REDIS_ST_DB; }, {XPS_SLOT_ALL}},
+      {"tainted", set, [](conn& c) { c.state = XPS_REDIS_ST_TAINT; }, {k}},
+      {"value too long", resp({"SET", "k", std::string(XPS_REDIS_VAL_MAX + 1, 'v')}), nullptr,
+       {k}},
+      {"key too long", resp({"SET", std::string(XPS_REDIS_KEY_MAX + 1, 'k'), "v"}), nullptr, {}},
+      {"value cut", set.substr(0, set.size() - 3), nullptr, {k}},
+  };
+  for (const auto& w : cases) {
+    conn c;
+    c.write_through = 1;
+    c.e.wt_token = 42;
+    if (w.setup) w.setup(c);
+    EXPECT_EQ(c.redis(w.payload), XPS_PASS) << w.what;
+    EXPECT_EQ(c.e.fences, w.fenced) << w.what;
+    EXPECT_TRUE(c.e.wt_fences.empty()) << w.what;
+    EXPECT_EQ(c.e.stores, 0) << w.what;
+  }
+  {
+    conn c;  // the first of two SETs only
+    c.write_through = 1;
+    c.e.wt_token = 42;
+    EXPECT_EQ(c.redis(set + resp({"SET", "j", "w"})), XPS_PASS);
+    EXPECT_EQ(c.e.fences, (std::vector<std::uint32_t>{k, slot("j")}));
+    EXPECT_EQ(c.e.wt_fences, std::vector<std::uint32_t>{k});
+    EXPECT_EQ(c.e.stores, 1);
+  }
+  {
+    conn c;  // the module says no (another write pending...): nothing stored
+    c.write_through = 1;
+    c.cache("k", "old", 7);
+    EXPECT_EQ(c.redis(set), XPS_PASS);
+    EXPECT_EQ(c.e.wt_fences, std::vector<std::uint32_t>{k});
+    EXPECT_EQ(c.e.stores, 0);
+    EXPECT_EQ(std::string(c.e.cache.at("k").data, c.e.cache.at("k").len), "old");
   }
 }
 

@@ -81,6 +81,8 @@ TEST(XpsResp, ClassifiesByName) {
   EXPECT_EQ(class_of("FLUSHALL"), XPS_RESP_C_ALL);
   EXPECT_EQ(xps_resp_name(XPS_RESP_ID_UNKNOWN), std::string("?"));
   EXPECT_EQ(xps_resp_name(XPS_RESP_ID_EMPTY), std::string("(empty)"));
+  EXPECT_EQ(xps_resp_name(XPS_RESP_ID_SET), std::string("SET"));  // write-through's
+  EXPECT_EQ(xps_resp_spec_id(xps_resp_classify("set", 3)), XPS_RESP_ID_SET);
   EXPECT_EQ(xps_resp_name(XPS_RESP_ID_FIRST + XPS_RESP_NCMDS), std::string("?"));
 }
 

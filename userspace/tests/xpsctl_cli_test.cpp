@@ -156,11 +156,14 @@ TEST(XpsctlCli, StatsAndFill) {
   EXPECT_EQ(c.name, "redis");
   EXPECT_EQ(c.redis_host, "127.0.0.1");
   EXPECT_EQ(c.redis_port, 6379);
-  c = parse_ok({"redis", "fill", "--server", "[::1]:7000", "--name", "cache", "--batch", "8"});
+  EXPECT_TRUE(c.write_through);
+  c = parse_ok({"redis", "fill", "--server", "[::1]:7000", "--name", "cache", "--batch", "8",
+                "--no-write-through"});
   EXPECT_EQ(c.redis_host, "::1");
   EXPECT_EQ(c.redis_port, 7000);
   EXPECT_EQ(c.name, "cache");
   EXPECT_EQ(c.batch, 8u);
+  EXPECT_FALSE(c.write_through);
   EXPECT_EQ(parse_ok({"redis", "fill", "--server", "db"}).redis_port, 6379);
   expect_usage_error({"redis", "fill", "--server", "db:0"}, "bad server port");
   expect_usage_error({"redis", "fill", "--server", "::1:7000"}, "[ADDR]:PORT");

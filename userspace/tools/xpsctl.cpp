@@ -279,6 +279,7 @@ int do_redis_fill(const command& cmd) {
   o.host = cmd.redis_host;
   o.port = cmd.redis_port;
   o.filler.batch = cmd.batch;
+  o.write_through = cmd.write_through;
   o.warn = [](const std::string& w) {
     std::fflush(stdout);
     fmt::print(stderr, "xpsctl: warning: {}\n", w);

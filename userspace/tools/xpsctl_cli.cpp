@@ -196,7 +196,7 @@ bool parse_server(std::string_view text, std::string& host, std::uint16_t& port,
 
 parse_result parse_args(const std::vector<std::string>& args) {
   command cmd;
-  bool json_global = false, json_local = false;
+  bool json_global = false, json_local = false, no_write_through = false;
   std::vector<std::string> words;
   std::string name_opt, port, laddr, raddr, rport, l7, owner, limit, keys, server, batch;
   bool ipv4 = false, ipv6 = false, strict = false;
@@ -336,7 +336,8 @@ parse_result parse_args(const std::vector<std::string>& args) {
   // --- redis
   CLI::App* redis = app.add_subcommand("redis", "the Redis cache filler");
   redis->require_subcommand(0, 1);
-  redis->footer("Verbs:\n  redis fill [--server HOST:PORT] [--name N] [--batch N]\n");
+  redis->footer(
+      "Verbs:\n  redis fill [--server HOST:PORT] [--name N] [--batch N] [--no-write-through]\n");
   CLI::App* fill = redis->add_subcommand("fill", "fill the redis handler's cache from Redis");
   fill->footer(
       "Run the cache filler of redis handler NAME (default redis) until SIGINT or\n"
@@ -346,13 +347,19 @@ parse_result parse_args(const std::vector<std::string>& args) {
       "xps_redis_cache; a key whose slot has a write pending is tried again a\n"
       "little later. At start it checks Redis's maxmemory and maxmemory-policy:\n"
       "if keys can be evicted, every write fences every key. Then it enables the\n"
-      "cache. Prints a summary at the end (--json: as JSON).\n"
-      "  --server HOST:PORT  Redis (default 127.0.0.1:6379)\n"
-      "  --batch N           keys per pipeline (default 64)\n"
+      "cache, with write-through: a plain SET KEY VALUE that starts a payload\n"
+      "stores VALUE in the cache at once, served from Redis's +OK on, so the next\n"
+      "GET needs no trip through this filler. Write-through stays off where keys\n"
+      "can be evicted or Redis reads in I/O threads (io-threads-do-reads).\n"
+      "Prints a summary at the end (--json: as JSON).\n"
+      "  --server HOST:PORT   Redis (default 127.0.0.1:6379)\n"
+      "  --batch N            keys per pipeline (default 64)\n"
+      "  --no-write-through   SETs only invalidate; GETs refill through here\n"
       "Needs CAP_BPF and CAP_NET_ADMIN.\n");
   fill->add_option("--server", server, "Redis server")->type_name("HOST:PORT");
   fill->add_option("--name", name_opt, "the redis handler")->type_name("N");
   fill->add_option("--batch", batch, "keys per pipeline")->type_name("N");
+  fill->add_flag("--no-write-through", no_write_through, "SETs only invalidate cached values");
   json_flag(fill);
 
   for (CLI::App* sub : {handler, attach, detach, list, update, data, put, upd, del, get, dump, http,
@@ -518,6 +525,7 @@ parse_result parse_args(const std::vector<std::string>& args) {
       if (!parse_server(server, cmd.redis_host, cmd.redis_port, &why)) p = why;
     }
     if (!p && !batch.empty()) p = number(batch, 1, 4096, "--batch", cmd.batch);
+    cmd.write_through = !no_write_through;
   }
   if (p) return usage_error(*p, where);
 

@@ -17,6 +17,7 @@
 //   xpsctl [GLOBAL] http action NAME METHOD {405|...|reset|drop|pass}
 //   xpsctl [GLOBAL] stats [NAME] [--keys N]                        [--json]
 //   xpsctl [GLOBAL] redis fill [--server HOST:PORT] [--name N] [--batch N]
+//                              [--no-write-through]
 //   GLOBAL: -j/--json, -v/--verbose, --bpffs DIR, --sysfs DIR
 #pragma once
 
@@ -92,6 +93,7 @@ struct command {
   std::string redis_host = "127.0.0.1";
   std::uint16_t redis_port = 6379;
   std::uint64_t batch = 64;
+  bool write_through = true;
 };
 
 using parse_result = xcommon::cli::parse_result<command>;

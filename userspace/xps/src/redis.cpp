@@ -204,28 +204,49 @@ std::vector<Fetched> RedisClient::fetch(const std::vector<std::string>& keys) {
   return out;
 }
 
+std::optional<std::string> RedisClient::config(const std::string& name) {
+  reply_ptr r = p_->command({"CONFIG", "GET", name});
+  if (r->type == REDIS_REPLY_ERROR)
+    throw xcommon::error(fmt::format("CONFIG GET {} on {}: {}", name, where(), reply_text(r.get())),
+                         EPROTO);
+  if (r->type == REDIS_REPLY_ARRAY && r->elements == 0) return std::nullopt;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+      r->element[1]->type != REDIS_REPLY_STRING)
+    throw xcommon::error(
+        fmt::format("CONFIG GET {} on {}: unexpected {}", name, where(), reply_text(r.get())),
+        EPROTO);
+  return std::string(r->element[1]->str, r->element[1]->len);
+}
+
 Eviction RedisClient::eviction() {
-  auto config = [&](const std::string& name) {
-    reply_ptr r = p_->command({"CONFIG", "GET", name});
-    if (r->type == REDIS_REPLY_ERROR)
-      throw xcommon::error(fmt::format("CONFIG GET {} on {}: {}", name, where(), reply_text(r.get())),
-                           EPROTO);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[1]->type != REDIS_REPLY_STRING)
-      throw xcommon::error(fmt::format("CONFIG GET {} on {}: unexpected {}", name, where(),
-                                       reply_text(r.get())),
-                           EPROTO);
-    return std::string(r->element[1]->str, r->element[1]->len);
+  auto must = [&](const std::string& name) {
+    if (auto v = config(name)) return *v;
+    throw xcommon::error(fmt::format("CONFIG GET {} on {}: no such parameter", name, where()),
+                         EPROTO);
   };
   Eviction e;
-  e.policy = config("maxmemory-policy");
-  const std::string max = config("maxmemory");
+  e.policy = must("maxmemory-policy");
+  const std::string max = must("maxmemory");
   try {
     e.maxmemory = std::stoull(max);
   } catch (const std::exception&) {
     throw xcommon::error(fmt::format("CONFIG GET maxmemory on {}: '{}'", where(), max), EPROTO);
   }
   return e;
+}
+
+Threading RedisClient::threading() {
+  Threading t;
+  const auto n = config("io-threads");
+  if (!n) return t;  // before Redis 6: one thread
+  try {
+    t.io_threads = static_cast<unsigned>(std::stoul(*n));
+  } catch (const std::exception&) {
+    throw xcommon::error(fmt::format("CONFIG GET io-threads on {}: '{}'", where(), *n), EPROTO);
+  }
+  const auto reads = config("io-threads-do-reads");
+  t.do_reads = !reads || *reads == "yes";
+  return t;
 }
 
 // ---- the handler's maps -----------------------------------------------------
@@ -250,11 +271,12 @@ void MapCache::store(const std::string& key, const Entry& e) {
   map_->set(std::as_bytes(std::span{*k}), std::as_bytes(std::span{v}));
 }
 
-void set_conf(const Context& ctx, bool enabled, bool writes_global) {
+void set_conf(const Context& ctx, bool enabled, bool writes_global, bool write_through) {
   const DataMap map = ctx.map(k_conf_map);
   xps_redis_conf conf{};
   conf.enabled = enabled ? 1 : 0;
   conf.writes_global = writes_global ? 1 : 0;
+  conf.write_through = write_through ? 1 : 0;
   const __u32 zero = 0;
   if (map.key_size() != sizeof(zero) || map.value_size() != sizeof(conf))
     throw xcommon::error(fmt::format("{} of handler {} is not bpf/xps_redis.h's", k_conf_map,
@@ -319,11 +341,24 @@ Stats run_filler(const Context& ctx, const FillOptions& opts, const std::atomic<
     if (e.code() != EPROTO) throw;
     warn(fmt::format("{}; assuming keys may be evicted", e.what()));
   }
+  bool write_through = opts.write_through && !global;
+  if (write_through) {
+    try {
+      if (redis.threading().threaded_reads()) {
+        write_through = false;
+        warn("Redis reads in I/O threads (io-threads, io-threads-do-reads): write-through off");
+      }
+    } catch (const xcommon::error& e) {
+      if (e.code() != EPROTO) throw;
+      write_through = false;
+      warn(fmt::format("{}; write-through off", e.what()));
+    }
+  }
   FenceTokens tokens;
   MapCache cache(ctx);
   Filler filler(tokens, redis, cache, opts.filler);
   MissReader reader(ctx, [&](std::string key) { filler.miss(std::move(key)); });
-  set_conf(ctx, true, global);
+  set_conf(ctx, true, global, write_through);
   // The cache serves only while its filler runs: nobody else refills it,
   // and only the filler knew the eviction settings it was enabled with.
   struct disable_at_exit {

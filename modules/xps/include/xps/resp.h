@@ -124,6 +124,7 @@ struct xps_resp_cmd {
 #define XPS_RESP_ID_UNKNOWN	0U
 #define XPS_RESP_ID_EMPTY	1U	/* "*0\r\n", "*-1\r\n": Redis skips it */
 #define XPS_RESP_ID_FIRST	2U
+#define XPS_RESP_ID_SET		(XPS_RESP_ID_FIRST + 93U)	/* "SET" */
 #define XPS_RESP_NCMDS		221U	/* entries of xps_resp_cmds[] */
 
 static const struct xps_resp_cmd xps_resp_cmds[XPS_RESP_NCMDS] = {

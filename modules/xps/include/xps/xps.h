@@ -48,6 +48,7 @@
 #define XPS_REPLY_MAX	16384	/* reply bytes per payload */
 #define XPS_SLOTS	65536	/* write-fence slots */
 #define XPS_SLOT_ALL	0xffffffffU
+#define XPS_CONFIRM_MAX	8	/* bpf_xps_fence_write_through() reply */
 
 enum xps_verdict {
 	XPS_PASS = 0,

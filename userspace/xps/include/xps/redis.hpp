@@ -58,6 +58,16 @@ struct Eviction {
   [[nodiscard]] bool possible() const noexcept { return maxmemory > 0 && policy != "noeviction"; }
 };
 
+// What CONFIG GET says about I/O threads. Redis that reads in several
+// threads may apply commands of two clients in another order than it read
+// them, which write-through (a SET's value served from its +OK on) must not
+// meet: the kernel knows only the order of reads.
+struct Threading {
+  unsigned io_threads = 1;  // io-threads
+  bool do_reads = false;    // io-threads-do-reads; Redis 8 has no such option and reads in them
+  [[nodiscard]] bool threaded_reads() const noexcept { return io_threads > 1 && do_reads; }
+};
+
 // ---- backends (libbpf, hiredis) ---------------------------------------------
 
 class FenceTokens : public TokenSource {
@@ -78,6 +88,9 @@ class RedisClient : public Fetcher {
   ~RedisClient() override;
   std::vector<Fetched> fetch(const std::vector<std::string>& keys) override;
   [[nodiscard]] Eviction eviction();
+  [[nodiscard]] Threading threading();
+  // CONFIG GET name: its value, nullopt if this Redis has no such parameter.
+  [[nodiscard]] std::optional<std::string> config(const std::string& name);
   [[nodiscard]] std::string where() const;
 
  private:
@@ -96,7 +109,7 @@ class MapCache : public Cache {
 };
 
 // Sets the handler's configuration (xps_redis_conf).
-void set_conf(const Context& ctx, bool enabled, bool writes_global);
+void set_conf(const Context& ctx, bool enabled, bool writes_global, bool write_through = false);
 
 class MissReader {
  public:
@@ -122,6 +135,9 @@ struct FillOptions {
   // second while the counters change, and "stopped" at the end.
   std::function<void(const Stats&, std::string_view event)> report;
   std::function<void(const std::string&)> warn;
+  // Let a plain SET store its value in the cache, served once Redis answers
+  // +OK (off where Redis reads in I/O threads, or keys may be evicted).
+  bool write_through = true;
 };
 
 // `xpsctl redis fill`: checks eviction, configures and enables the
