@@ -35,15 +35,16 @@
  * later (transactions), and retires at the latest when the connection is
  * destroyed.
  *
- * Write-through. A fence taken with bpf_xps_fence_write_through() stays
- * pending until the application's reply instead: the hook's send side
- * (->sent()) sees the application's next write on the connection. If it
- * starts with the reply the handler named ("+OK\r\n"), the fence retires
- * as usual and the slot's token becomes the one the kfunc returned, with
- * which the handler stamped the value it already stored. If the reply is
- * anything else, or the connection ends, or the write position went by
- * unseen, the fence is voided: the generation moves on before the fence
- * retires, so that token never becomes current.
+ * Write-through. A fence that bpf_xps_fence_write_through() turns into
+ * the connection's write-through fence stays pending until the
+ * application's reply instead: the hook's send side (->sent()) sees the
+ * application's next write on the connection. If it starts with the reply
+ * the handler named ("+OK\r\n"), the fence retires as usual and the slot's
+ * token becomes the one the kfunc returned, with which the handler stamped
+ * the value it stored. If the reply is anything else, or the connection
+ * ends, or the write position went by unseen, the fence is voided: the
+ * generation moves on before the fence retires, so that token never
+ * becomes current.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -189,9 +190,8 @@ static u32 xps_gen_next(u32 gen)
 	return gen + 1 ? gen + 1 : 1;
 }
 
-/* Under xps_fence_lock. Returns the fence, which may be the spare. */
-static struct xps_fence *xps_fence_add(struct xps_conn *c, u32 slot,
-				       u32 end_seq)
+/* Under xps_fence_lock. */
+static void xps_fence_add(struct xps_conn *c, u32 slot, u32 end_seq)
 {
 	struct xps_fence *f = kmalloc(sizeof(*f), GFP_ATOMIC);
 
@@ -201,7 +201,7 @@ static struct xps_fence *xps_fence_add(struct xps_conn *c, u32 slot,
 		if (!list_empty(&f->node)) {
 			f->end_seq = end_seq;
 			f->held |= c->hold;
-			return f;
+			return;
 		}
 		slot = XPS_SLOT_ALL;
 	}
@@ -224,7 +224,6 @@ static struct xps_fence *xps_fence_add(struct xps_conn *c, u32 slot,
 		smp_mb__after_atomic();
 		WRITE_ONCE(xps_slot_gen[slot], xps_gen_next(xps_slot_gen[slot]));
 	}
-	return f;
 }
 
 /* Under xps_fence_lock. */
@@ -247,22 +246,19 @@ static void xps_fence_retire(struct xps_conn *c, struct xps_fence *f)
 }
 
 /*
- * Retire @f as a write that was not confirmed: the generation it would
- * have left current moves on first, and only then does the pending count
- * drop (xps_token() reads them in the other order too). Under
- * xps_fence_lock.
+ * Retire the connection's write-through fence (always on one slot) as a
+ * write that was not confirmed: the generation it would have left current
+ * moves on first, and only then does the pending count drop (xps_token()
+ * reads them in the other order too). Under xps_fence_lock.
  */
-static void xps_fence_void(struct xps_conn *c, struct xps_fence *f)
+static void xps_wt_void(struct xps_conn *c)
 {
-	if (f->slot == XPS_SLOT_ALL)
-		WRITE_ONCE(xps_all_gen, xps_gen_next(xps_all_gen));
-	else
-		WRITE_ONCE(xps_slot_gen[f->slot],
-			   xps_gen_next(xps_slot_gen[f->slot]));
+	struct xps_fence *f = c->wt;
+
+	WRITE_ONCE(xps_slot_gen[f->slot], xps_gen_next(xps_slot_gen[f->slot]));
 	/* New generation before the pending count drops: see xps_token(). */
 	smp_mb__before_atomic();
-	if (f == c->wt)
-		atomic64_inc(&xps_wt_voided);
+	atomic64_inc(&xps_wt_voided);
 	xps_fence_retire(c, f);
 }
 
@@ -270,7 +266,7 @@ static void xps_fence_void(struct xps_conn *c, struct xps_fence *f)
 static void xps_fence_drop(struct xps_conn *c, struct xps_fence *f)
 {
 	if (f == c->wt)
-		xps_fence_void(c, f);
+		xps_wt_void(c);
 	else
 		xps_fence_retire(c, f);
 }
@@ -316,7 +312,7 @@ static u64 xps_token(u32 slot)
 	    atomic_read(&xps_slot_pending[slot]))
 		return 0;
 	/*
-	 * And again after them: xps_fence_void() moves the generation on
+	 * And again after them: xps_wt_void() moves the generation on
 	 * before its fence stops counting, so a reader that saw the count
 	 * drop sees the new generation here, and not the token of a write
 	 * that was never confirmed.
@@ -528,7 +524,7 @@ static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 	 * waited for memory): no confirmation can come any more.
 	 */
 	if (c->wt && after(READ_ONCE(tcp_sk(sk)->write_seq), c->wt->expect_seq))
-		xps_fence_void(c, c->wt);
+		xps_wt_void(c);
 	in_step = seq == c->next_seq && !c->unsync;
 	if (c->unsync && c->resync && seq == c->resync_seq) {
 		c->unsync = false;
@@ -678,7 +674,7 @@ static void xps_sent(struct sock *sk, const struct iov_iter *from, u32 seq,
 		atomic64_inc(&xps_wt_confirmed);
 		xps_fence_retire(c, f);
 	} else {
-		xps_fence_void(c, f);
+		xps_wt_void(c);
 	}
 	spin_unlock_bh(&xps_fence_lock);
 }

@@ -1309,12 +1309,10 @@ static void wt_cmd(struct rconn *c, char *out, size_t cap, const char *cmd,
 		   const char *key, const char *val)
 {
 	struct rreply r;
-	int ret;
 
-	ret = val ? wt_send(c, cmd, key, val) : key ? wt_send(c, cmd, key) :
-	      wt_send(c, cmd);
+	/* rb_cmd() ends the arguments at the first NULL. */
 	snprintf(out, cap, "?");
-	if (ret || rc_reply(c, &r))
+	if (wt_send(c, cmd, key, val) || rc_reply(c, &r))
 		return;
 	if (r.type == '*' && r.n)
 		snprintf(out, cap, "%s", r.elem[0].str ? r.elem[0].str : "");
