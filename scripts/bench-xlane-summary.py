@@ -615,7 +615,8 @@ def main():
     if meta:
         print(f"X-Lane benchmark: kernel {meta.get('kernel')}, {meta.get('hosts')} hosts, "
               f"switch rate {meta.get('switch_rate') or 'unshaped'}, isolated CPU "
-              f"{meta.get('isolated')}, {meta.get('msgs')} messages every "
+              f"{meta.get('isolated')} (host nice {meta.get('host_vcpu_nice') or 0}), "
+              f"{meta.get('msgs')} messages every "
               f"{meta.get('period_us')} µs per variant\n")
     if rows:
         print_latency(rows)

@@ -258,9 +258,9 @@ for k in $(seq 1 "$HOSTS"); do
 	ATTACHED+=("xl$k")
 done
 
-printf '{"kind":"meta","kernel":"%s","cmdline":"%s","hosts":%d,"switch_rate":"%s","host_rate":"%s","msgs":%d,"period_us":%d,"isolated":"%s","housekeeping_load":"%s","fd_fail":"%s","clock":"events CLOCK_MONOTONIC; run windows CLOCK_BOOTTIME (10 ms)"}\n' \
+printf '{"kind":"meta","kernel":"%s","cmdline":"%s","hosts":%d,"switch_rate":"%s","host_rate":"%s","msgs":%d,"period_us":%d,"isolated":"%s","host_vcpu_nice":"%s","housekeeping_load":"%s","fd_fail":"%s","clock":"events CLOCK_MONOTONIC; run windows CLOCK_BOOTTIME (10 ms)"}\n' \
 	"$(uname -r)" "$(tr -d '"\n' </proc/cmdline)" "$HOSTS" "${XLANE_TOPO_RATE:-}" \
-	"${XLANE_TOPO_HOST_RATE:-}" "$MSGS" "$PERIOD" "$(cat /sys/devices/system/cpu/isolated)" \
+	"${XLANE_TOPO_HOST_RATE:-}" "$MSGS" "$PERIOD" "$(cat /sys/devices/system/cpu/isolated)" "${XLANE_HOST_VCPU_NICE:-}" \
 	"tcp=${XLANE_CROSS_TCP:-1} udp=${XLANE_CROSS_UDP:-1}@${XLANE_CROSS_UDP_BW:-10M} stress=${XLANE_CROSS_STRESS:-auto}" \
 	"$FD_FAIL" >>"$RUNS"
 
