@@ -24,6 +24,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${BUILD:-$ROOT/build}
 name=xps
 [ -z "${VM_ICOUNT:-}" ] || name=xps-icount
+[ "${BENCH_CLIENT:-guest}" = guest ] || name=$name-hostcli
 RAW=$B/results/$name-raw
 cd "$ROOT"
 
@@ -58,9 +59,23 @@ echo "[bench-xps] estimated ${est}s in the guest (VM timeout ${timeout}s)"
 # with the HPET, TCG's fallback, clock_gettime() (which redis-benchmark, wrk
 # and Redis call per request) was 40 % of redis-benchmark's CPU time in a
 # first run. Both modes boot the same.
+# BENCH_CLIENT=host: the clients run on the host (scripts/host-client-agent.py,
+# reached from the guest over the NIC's tap), natively, like the paper's
+# clients on other machines. Only the server is emulated then. The agent
+# runs them on BENCH_HOST_CLIENT_CPUS (taskset list; default: anywhere).
+tap_addr=
+if [ "${BENCH_CLIENT:-guest}" = host ]; then
+	net=${BENCH_HOST_NET:-10.213.0}
+	python3 scripts/host-client-agent.py "$net.1" 7070 "${BENCH_HOST_CLIENT_CPUS:-}" &
+	agent=$!
+	trap 'kill $agent 2>/dev/null' EXIT
+	vars+=("BENCH_HOST_AGENT=$net.1:7070" "BENCH_SERVER_ADDR=$net.2/24")
+	tap_addr=$net.1/24
+fi
+
 rm -rf "$RAW"
 mkdir -p "$RAW"
-VM_ISOLATE=0 VM_TIMEOUT=$timeout scripts/vm-run.sh \
+VM_TAP_ADDR=$tap_addr VM_ISOLATE=0 VM_TIMEOUT=$timeout scripts/vm-run.sh \
 	"${vars[*]} scripts/guest-bench-xps.sh $(printf '%q' "$RAW")" ||
 	die "the guest part failed (raw output in $RAW, kernel log build/vm/last.log)"
 

@@ -70,6 +70,16 @@
 #   BENCH_ONLY              redis | nginx: only that part
 #   BENCH_FILL_ARGS         extra words for `xpsctl redis fill`, e.g.
 #                           --no-write-through (SETs then only invalidate)
+#   BENCH_CLIENT [guest]    host: the clients run on the host, natively, and
+#                           reach the servers over the guest's NIC
+#                           (scripts/bench-xps.sh sets the addresses below)
+#   BENCH_HOST_AGENT        ADDR:PORT of scripts/host-client-agent.py
+#   BENCH_SERVER_ADDR       CIDR of the guest's NIC
+#
+# BENCH_CLIENT=host is the paper's set-up (clients on other machines): the
+# guest then does only the server's work, and perf's busy CPUs are the
+# server's. The NIC's interrupts go to BENCH_SERVER_CPUS, so in both modes
+# the receive path, and with it the XPS handler, runs on the server's CPU.
 set -Eeuo pipefail
 trap 'printf "guest-bench-xps: failed at line %s: %s\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
@@ -92,6 +102,8 @@ CLI_CPUS=${BENCH_CLIENT_CPUS:-0}
 HZ=${BENCH_PERF_HZ:-250}
 ONLY=${BENCH_ONLY:-}
 WARM_S=2	# load before each measured window
+CLIENT=${BENCH_CLIENT:-guest}
+SRV_IP=127.0.0.1
 
 XPSCTL=$ROOT/build/userspace/bin/xpsctl
 MIXLOAD=$ROOT/build/userspace/bin/redis-mixload
@@ -104,7 +116,32 @@ mkdir -p $T
 
 log() { printf '[guest-bench-xps] %s\n' "$*"; }
 srv() { taskset -c "$SRV_CPUS" "$@"; }
-cli() { taskset -c "$CLI_CPUS" "$@"; }
+case $CLIENT in
+guest)
+	cli() { taskset -c "$CLI_CPUS" "$@"; }
+	cli_exec() { exec taskset -c "$CLI_CPUS" "$@"; }
+	;;
+host)
+	AGENT=${BENCH_HOST_AGENT:?BENCH_CLIENT=host needs BENCH_HOST_AGENT}
+	ip addr add "${BENCH_SERVER_ADDR:?BENCH_CLIENT=host needs BENCH_SERVER_ADDR}" dev eth0
+	ip link set eth0 up
+	SRV_IP=${BENCH_SERVER_ADDR%/*}
+	for irq in $(awk -F: '/virtio.*-(input|output)/ {print $1 + 0}' /proc/interrupts); do
+		echo "$SRV_CPUS" >/proc/irq/"$irq"/smp_affinity_list
+	done
+	cli() { "$ROOT/scripts/host-run.sh" "$AGENT" "$@"; }
+	cli_exec() { exec "$ROOT/scripts/host-run.sh" "$AGENT" "$@"; }
+	for _ in $(seq 50); do
+		(exec 3<>"/dev/tcp/${AGENT%:*}/${AGENT##*:}") 2>/dev/null && break
+		sleep 0.2
+	done
+	log "clients on the host through $AGENT; servers on $SRV_IP"
+	;;
+*)
+	log "BENCH_CLIENT must be guest or host, not '$CLIENT'"
+	exit 2
+	;;
+esac
 
 # Names in the guest's kallsyms for BPF programs, so profiles show handlers.
 sysctl -q net.core.bpf_jit_kallsyms=1 || true
@@ -238,7 +275,7 @@ redis_cmds() { redis_cli info stats | awk -F: '/^total_commands_processed:/ {pri
 # measured one (its CSV line) inside a sampled window.
 run_rb() { # mode rep
 	local line c0 c1 x0 x1 i
-	coproc RB { exec taskset -c "$CLI_CPUS" stdbuf -oL redis-benchmark -c "$CONNS" -n "$RB_N" -r "$KEYS" \
+	coproc RB { cli_exec stdbuf -oL redis-benchmark -h "$SRV_IP" -c "$CONNS" -n "$RB_N" -r "$KEYS" \
 		--threads "$CT" -l --csv GET "${PREFIX}__rand_int__" 2>&1; }
 	local rb_pid=$RB_PID rb_out=${RB[0]}
 	read -r line <&"$rb_out"	# CSV header
@@ -270,9 +307,9 @@ busy_str() { sed -n 's/.*"busy_cpus":\([0-9.]*\).*/\1 CPUs/p' <<<"$CPU_JSON"; }	
 run_mix() { # mode rep get-ratio workload
 	local c0 c1 x0 x1 res pid
 	# one GET of every key: the XPS cache's first misses (both modes alike)
-	cli "$MIXLOAD" --sequential --get-ratio 1 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX >/dev/null
+	cli "$MIXLOAD" --server "$SRV_IP:6379" --sequential --get-ratio 1 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX >/dev/null
 	sleep 1
-	cli "$MIXLOAD" --get-ratio "$3" -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX \
+	cli "$MIXLOAD" --server "$SRV_IP:6379" --get-ratio "$3" -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX \
 		-d "$SECS" --warmup $WARM_S --seed "$2" --json >$T/mix.json &
 	pid=$!
 	sleep $WARM_S
@@ -297,16 +334,16 @@ run_mix() { # mode rep get-ratio workload
 
 if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
 	log "redis: preloading $KEYS keys (32-byte keys, 128-byte values)"
-	srv redis-server --port 6379 --unixsocket $SOCK --daemonize yes --save '' --appendonly no \
+	srv redis-server --port 6379 --unixsocket $SOCK --daemonize yes --save '' --appendonly no --protected-mode no \
 		--logfile $T/redis.log
 	for _ in $(seq 50); do redis_cli ping >/dev/null 2>&1 && break; sleep 0.2; done
-	cli "$MIXLOAD" --sequential --get-ratio 0 -k "$KEYS" -c "$CONNS" -t 2 --prefix $PREFIX
+	cli "$MIXLOAD" --server "$SRV_IP:6379" --sequential --get-ratio 0 -k "$KEYS" -c "$CONNS" -t 2 --prefix $PREFIX
 	n=$(redis_cli dbsize)
 	[ "$n" = "$KEYS" ] || { log "redis holds $n keys, not $KEYS"; exit 1; }
 
 	# Calibration (also warms up TCG's translations of both paths)
 	RB_N=${BENCH_RB_REQUESTS:-}
-	cal=$(cli redis-benchmark -c "$CONNS" -n 3000 -r "$KEYS" --threads "$CT" --csv \
+	cal=$(cli redis-benchmark -h "$SRV_IP" -c "$CONNS" -n 3000 -r "$KEYS" --threads "$CT" --csv \
 		GET "${PREFIX}__rand_int__" | tail -1 | tr -d '"' | cut -d, -f2)
 	# at least 5 GETs per key in a warm-up iteration: the cache misses
 	# fewer than 1 % of the keys when the measured one starts
@@ -317,9 +354,9 @@ if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
 	# code the first time it runs)
 	for mode in xps stock; do
 		[ $mode = stock ] || xps_on redis
-		cli "$MIXLOAD" --sequential --get-ratio 1 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX >/dev/null
+		cli "$MIXLOAD" --server "$SRV_IP:6379" --sequential --get-ratio 1 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX >/dev/null
 		for ratio in 1 0.95 0.75; do
-			log "warm-up $mode, GET ratio $ratio: $(cli "$MIXLOAD" --get-ratio $ratio -k "$KEYS" \
+			log "warm-up $mode, GET ratio $ratio: $(cli "$MIXLOAD" --server "$SRV_IP:6379" --get-ratio $ratio -k "$KEYS" \
 				-c "$CONNS" -t "$CT" --prefix $PREFIX -d 3 --warmup 0)"
 		done
 		[ $mode = stock ] || xps_off redis
@@ -344,7 +381,7 @@ fi
 # --- nginx -------------------------------------------------------------------
 
 run_wrk() { # mode rep
-	local x0 x1 url=http://127.0.0.1:80/ lua=$ROOT/scripts/bench-xps-post.lua
+	local x0 x1 url=http://$SRV_IP:80/ lua=$ROOT/scripts/bench-xps-post.lua
 	cli wrk -t"$WRK_T" -c"$CONNS" -d${WARM_S}s -s "$lua" $url >/dev/null
 	x0=$(xps_counters web)
 	sample_begin
@@ -375,11 +412,11 @@ if [ -z "$ONLY" ] || [ "$ONLY" = nginx ]; then
 	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 http://127.0.0.1/)
 	[ "$code" = 405 ] || { log "nginx answered POST with $code, not 405"; exit 1; }
 	# TCG warm-up of both paths
-	cli wrk -t"$WRK_T" -c"$CONNS" -d3s -s scripts/bench-xps-post.lua http://127.0.0.1/ >/dev/null
+	cli wrk -t"$WRK_T" -c"$CONNS" -d3s -s "$ROOT/scripts/bench-xps-post.lua" "http://$SRV_IP/" >/dev/null
 	xps_on web
 	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 http://127.0.0.1/)
 	[ "$code" = 405 ] || { log "the http handler answered POST with $code, not 405"; exit 1; }
-	cli wrk -t"$WRK_T" -c"$CONNS" -d3s -s scripts/bench-xps-post.lua http://127.0.0.1/ >/dev/null
+	cli wrk -t"$WRK_T" -c"$CONNS" -d3s -s "$ROOT/scripts/bench-xps-post.lua" "http://$SRV_IP/" >/dev/null
 	xps_off web
 	for rep in $(seq 1 "$REPS"); do
 		for mode in stock xps; do
@@ -390,7 +427,7 @@ if [ -z "$ONLY" ] || [ "$ONLY" = nginx ]; then
 	done
 	kill "$(cat $N/nginx.pid)"
 fi
-printf '{"workload":"meta","date":"%s","kernel":"%s","ncpu":%d,"reps":%d,"secs":%s,"keys":%d,"key_bytes":32,"value_bytes":128,"connections":%d,"client_threads":%d,"rb_requests":%d,"rb_warm_iterations":%d,"wrk_threads":%d,"nginx_workers":%d,"perf_hz":%d,"server_cpus":"%s","client_cpus":"%s","fill_args":"%s"}\n' \
+printf '{"workload":"meta","date":"%s","kernel":"%s","ncpu":%d,"reps":%d,"secs":%s,"keys":%d,"key_bytes":32,"value_bytes":128,"connections":%d,"client_threads":%d,"rb_requests":%d,"rb_warm_iterations":%d,"wrk_threads":%d,"nginx_workers":%d,"perf_hz":%d,"server_cpus":"%s","client_cpus":"%s","fill_args":"%s","client":"%s"}\n' \
 	"$(date -u +%FT%TZ)" "$(uname -r)" "$NCPU" "$REPS" "$SECS" "$KEYS" "$CONNS" "$CT" "${RB_N:-0}" \
-	"$RB_WARM" "$WRK_T" "$NGX_W" "$HZ" "$SRV_CPUS" "$CLI_CPUS" "${BENCH_FILL_ARGS:-}" >>"$OUT"
+	"$RB_WARM" "$WRK_T" "$NGX_W" "$HZ" "$SRV_CPUS" "$CLI_CPUS" "${BENCH_FILL_ARGS:-}" "$CLIENT" >>"$OUT"
 log "done: $OUT"
