@@ -224,8 +224,11 @@ sample_end() {
 	kill -INT $PERF_PID
 	wait $PERF_PID || true
 	local rows
-	rows=$(perf report -i $T/perf.data --stdio --sort cpu,comm -n -q 2>/dev/null |
-		awk 'NF >= 4 {print $2, $3 + 0, $4}')
+	# an interrupt or softirq taken while a CPU idled is sampled as the
+	# idle task, but it is work (the receive path of packets from another
+	# machine, and with it the XPS handler): "irq-in-idle"
+	rows=$(perf report -i $T/perf.data --stdio --sort cpu,comm,sym -n -q 2>/dev/null |
+		awk 'NF >= 6 {print $2, $3 + 0, ($4 == "swapper" && $6 !~ /idle|safe_halt/ ? "irq-in-idle" : $4)}')
 	CPU_JSON=$(awk -v s0="$S0" -v s1="$s1" -v w0="$W0" -v w1="$w1" -v ncpu="$NCPU" '
 		{n[$2, $3] += $1; tot[$2] += $1; cpus[$2] = 1; if ($3 == "swapper") idle[$2] += $1}
 		END {
