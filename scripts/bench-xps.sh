@@ -69,6 +69,8 @@ if [ "${BENCH_CLIENT:-guest}" = host ]; then
 	python3 scripts/host-client-agent.py "$net.1" 7070 "${BENCH_HOST_CLIENT_CPUS:-}" &
 	agent=$!
 	trap 'kill $agent 2>/dev/null' EXIT
+	sleep 1
+	kill -0 $agent 2>/dev/null || die "host-client-agent.py did not start (port 7070 taken?)"
 	vars+=("BENCH_HOST_AGENT=$net.1:7070" "BENCH_SERVER_ADDR=$net.2/24")
 	tap_addr=$net.1/24
 fi

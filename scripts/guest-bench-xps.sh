@@ -135,6 +135,10 @@ host)
 		(exec 3<>"/dev/tcp/${AGENT%:*}/${AGENT##*:}") 2>/dev/null && break
 		sleep 0.2
 	done
+	(exec 3<>"/dev/tcp/${AGENT%:*}/${AGENT##*:}") 2>/dev/null || {
+		log "no client agent at $AGENT (scripts/host-client-agent.py on the host)"
+		exit 1
+	}
 	log "clients on the host through $AGENT; servers on $SRV_IP"
 	;;
 *)
