@@ -116,26 +116,28 @@ mkdir -p $T
 
 log() { printf '[guest-bench-xps] %s\n' "$*"; }
 srv() { taskset -c "$SRV_CPUS" "$@"; }
+# cli: a client where BENCH_CLIENT says; cli_exec: the same, in place of
+# the calling (sub)shell, so that killing that process stops the client
 case $CLIENT in
-guest)
-	cli() { taskset -c "$CLI_CPUS" "$@"; }
-	cli_exec() { exec taskset -c "$CLI_CPUS" "$@"; }
-	;;
+guest) CLI=(taskset -c "$CLI_CPUS") ;;
 host)
 	AGENT=${BENCH_HOST_AGENT:?BENCH_CLIENT=host needs BENCH_HOST_AGENT}
+	CLI=("$ROOT/scripts/host-run.sh" "$AGENT")
 	ip addr add "${BENCH_SERVER_ADDR:?BENCH_CLIENT=host needs BENCH_SERVER_ADDR}" dev eth0
 	ip link set eth0 up
 	SRV_IP=${BENCH_SERVER_ADDR%/*}
 	for irq in $(awk -F: '/virtio.*-(input|output)/ {print $1 + 0}' /proc/interrupts); do
 		echo "$SRV_CPUS" >/proc/irq/"$irq"/smp_affinity_list
 	done
-	cli() { "$ROOT/scripts/host-run.sh" "$AGENT" "$@"; }
-	cli_exec() { exec "$ROOT/scripts/host-run.sh" "$AGENT" "$@"; }
+	up=
 	for _ in $(seq 50); do
-		(exec 3<>"/dev/tcp/${AGENT%:*}/${AGENT##*:}") 2>/dev/null && break
+		if (exec 3<>"/dev/tcp/${AGENT%:*}/${AGENT##*:}") 2>/dev/null; then
+			up=1
+			break
+		fi
 		sleep 0.2
 	done
-	(exec 3<>"/dev/tcp/${AGENT%:*}/${AGENT##*:}") 2>/dev/null || {
+	[ -n "$up" ] || {
 		log "no client agent at $AGENT (scripts/host-client-agent.py on the host)"
 		exit 1
 	}
@@ -146,6 +148,8 @@ host)
 	exit 2
 	;;
 esac
+cli() { "${CLI[@]}" "$@"; }
+cli_exec() { exec "${CLI[@]}" "$@"; }
 
 # Names in the guest's kallsyms for BPF programs, so profiles show handlers.
 sysctl -q net.core.bpf_jit_kallsyms=1 || true
