@@ -201,9 +201,16 @@ def xps_run_figures(run):
         f["server_cmds_per_req"] = run["server_cmds"] / (rps * wall)
     elif "server_cmds" in run and run.get("requests"):
         f["server_cmds_per_req"] = run["server_cmds"] / run["requests"]
+    cl = run.get("client")
+    for cmd in ("get", "set"):
+        lat = cl.get(f"{cmd}_latency_ns") if isinstance(cl, dict) else None
+        if lat and lat.get("count"):
+            f[f"{cmd}_p99_ms"] = lat["p99"] / 1e6
     d = xps_delta(run)
     if d and d["calls"]:
         f["kernel_answered"] = d["tx"] / d["calls"]
+        if "yielded" in d:
+            f["yielded"] = d["yielded"] / d["calls"]
         f["handler_us_per_call"] = d["cpu_ns"] / d["calls"] / 1e3
     return f
 
@@ -220,13 +227,14 @@ def xps(runs):
         s, x = xps_run_figures(modes["stock"]), xps_run_figures(modes["xps"])
         g = groups[wl]
         for k in ("rps", "p50_ms", "p99_ms", "cpu_us_per_req", "server_cpu_us_per_req",
-                  "ctxt_per_req", "procstat_cpu_us_per_req", "server_cmds_per_req"):
+                  "ctxt_per_req", "procstat_cpu_us_per_req", "server_cmds_per_req",
+                  "get_p99_ms", "set_p99_ms"):
             if s.get(k) is not None and x.get(k) is not None:
                 g["stock_" + k].append(s[k])
                 g["xps_" + k].append(x[k])
                 if s[k]:
                     g[k + "_ratio"].append(x[k] / s[k])
-        for k in ("kernel_answered", "handler_us_per_call"):
+        for k in ("kernel_answered", "handler_us_per_call", "yielded"):
             if k in x:
                 g["xps_" + k].append(x[k])
         # where the CPU time per request went, by command name (>= 1 us/req)
@@ -302,6 +310,17 @@ def xps(runs):
         h = row.get("xps_handler_us_per_call")
         h = f"{h['median']:.1f}" if h else "-"
         print(f"| {row['label']} | {'; '.join(parts)} | {cmds} | {h} |")
+    mixes = [r for r in summary if "stock_set_p99_ms" in r]
+    if mixes:
+        print()
+        print("| workload | GET p99 ms stock → XPS | SET p99 ms stock → XPS | SET p99 | "
+              "yielded to the owner |")
+        print("|---|---|---|---|---|")
+        for row in mixes:
+            y = row.get("xps_yielded")
+            y = f"{y['median'] * 100:.1f}%" if y else "-"
+            print(f"| {row['label']} | {absolute(row, 'get_p99_ms', 1)} "
+                  f"| {absolute(row, 'set_p99_ms', 1)} | {cell(row, 'set_p99_ms_ratio')} | {y} |")
     for t in targets:
         verdict = "met" if t["met"] else "NOT met"
         every = "" if t["met"] == t["met_every_rep"] else " (not in every repetition)"

@@ -70,6 +70,11 @@
 #   BENCH_ONLY              redis | nginx: only that part
 #   BENCH_FILL_ARGS         extra words for `xpsctl redis fill`, e.g.
 #                           --no-write-through (SETs then only invalidate)
+#   BENCH_YIELD_US          the xps module's yield_us (default: the
+#                           module's): how long the owner (redis-server,
+#                           attached with --owner) may owe a reply while
+#                           waiting for a CPU before answers yield to it;
+#                           0: never
 #   BENCH_CLIENT [guest]    host: the clients run on the host, natively, and
 #                           reach the servers over the guest's NIC
 #                           (scripts/bench-xps.sh sets the addresses below)
@@ -158,10 +163,13 @@ sysctl -q net.core.bpf_jit_kallsyms=1 || true
 
 FILLER_PID=
 xps_on() { # handler-name: insmod, attach, (redis) start the filler
-	[ -d /sys/kernel/xps ] || insmod "$XPS_KO"
+	# shellcheck disable=SC2086
+	[ -d /sys/kernel/xps ] || insmod "$XPS_KO" ${BENCH_YIELD_US:+yield_us=$BENCH_YIELD_US}
+	cat /sys/module/xps/parameters/yield_us >$T/yield_us
 	case $1 in
 	redis)
-		$XPSCTL handler attach redis --port 6379 >/dev/null
+		# the owner: charged with the handler's time, and yielded to
+		$XPSCTL handler attach redis --port 6379 --owner "$(cat $T/redis.pid)" >/dev/null
 		# taskset execs xpsctl: $! is the filler itself
 		# shellcheck disable=SC2086
 		taskset -c "$SRV_CPUS" $XPSCTL redis fill --name redis --json ${BENCH_FILL_ARGS:-} \
@@ -196,7 +204,7 @@ xps_counters() { # handler-name: its counters as JSON, null when not attached
 		return
 	fi
 	printf '{'
-	for f in calls tx pass refused unsync fenced write_through cpu_ns; do
+	for f in calls tx pass refused unsync fenced yielded write_through cpu_ns; do
 		[ $first = 1 ] || printf ','
 		printf '"%s":%s' $f "$(cat $d/$f)"
 		first=0
@@ -346,7 +354,7 @@ run_mix() { # mode rep get-ratio workload
 if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
 	log "redis: preloading $KEYS keys (32-byte keys, 128-byte values)"
 	srv redis-server --port 6379 --unixsocket $SOCK --daemonize yes --save '' --appendonly no --protected-mode no \
-		--logfile $T/redis.log
+		--logfile $T/redis.log --pidfile $T/redis.pid
 	for _ in $(seq 50); do redis_cli ping >/dev/null 2>&1 && break; sleep 0.2; done
 	cli "$MIXLOAD" --server "$SRV_IP:6379" --sequential --get-ratio 0 -k "$KEYS" -c "$CONNS" -t 2 --prefix $PREFIX
 	n=$(redis_cli dbsize)
@@ -438,7 +446,7 @@ if [ -z "$ONLY" ] || [ "$ONLY" = nginx ]; then
 	done
 	kill "$(cat $N/nginx.pid)"
 fi
-printf '{"workload":"meta","date":"%s","kernel":"%s","ncpu":%d,"reps":%d,"secs":%s,"keys":%d,"key_bytes":32,"value_bytes":128,"connections":%d,"client_threads":%d,"rb_requests":%d,"rb_warm_iterations":%d,"wrk_threads":%d,"nginx_workers":%d,"perf_hz":%d,"server_cpus":"%s","client_cpus":"%s","fill_args":"%s","client":"%s"}\n' \
+printf '{"workload":"meta","date":"%s","kernel":"%s","ncpu":%d,"reps":%d,"secs":%s,"keys":%d,"key_bytes":32,"value_bytes":128,"connections":%d,"client_threads":%d,"rb_requests":%d,"rb_warm_iterations":%d,"wrk_threads":%d,"nginx_workers":%d,"perf_hz":%d,"server_cpus":"%s","client_cpus":"%s","fill_args":"%s","client":"%s","yield_us":%s}\n' \
 	"$(date -u +%FT%TZ)" "$(uname -r)" "$NCPU" "$REPS" "$SECS" "$KEYS" "$CONNS" "$CT" "${RB_N:-0}" \
-	"$RB_WARM" "$WRK_T" "$NGX_W" "$HZ" "$SRV_CPUS" "$CLI_CPUS" "${BENCH_FILL_ARGS:-}" "$CLIENT" >>"$OUT"
+	"$RB_WARM" "$WRK_T" "$NGX_W" "$HZ" "$SRV_CPUS" "$CLI_CPUS" "${BENCH_FILL_ARGS:-}" "$CLIENT" "$(cat $T/yield_us 2>/dev/null || echo null)" >>"$OUT"
 log "done: $OUT"

@@ -52,6 +52,7 @@
 #include <linux/bpf_verifier.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
+#include <linux/hash.h>
 #include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
@@ -77,6 +78,7 @@ struct xps_stats {
 	u64 refused;
 	u64 unsync;
 	u64 fenced;
+	u64 yielded;			/* passed: the owner was starved */
 	u64 write_through;		/* fences waiting for a reply */
 	u64 cpu_ns;
 	u64 charged_ns;			/* cpu_ns charged to the owner */
@@ -119,6 +121,8 @@ struct xps_conn {
 	bool resync;			/* resync_seq is valid */
 	bool passed;			/* application may owe replies */
 	bool ever_passed;		/* for XPS_F_STRICT */
+	bool owing;			/* counted in app->owed */
+	struct xps_app *app;		/* xps_app(sk), set when owing */
 	bool hold;			/* new fences are held */
 	bool hold_forever;		/* nothing retires before destroy */
 	/* Under xps_fence_lock: */
@@ -455,6 +459,87 @@ static bool xps_owed(struct xps_conn *c, struct sock *sk, struct sk_buff *skb)
 	return false;
 }
 
+/*
+ * Yielding to a starved application. Kernel answers run in softirq, ahead
+ * of every task on the CPU. When clients keep a CPU busy with requests the
+ * handler answers, the requests it passes (Redis's SETs) wait for the
+ * application, which runs only when softirq lets it; and as the clients
+ * whose requests were answered come straight back, that can be never.
+ * So while the owner (xps_handler.owner_pid) owes a reply, is runnable but
+ * not on a CPU, and has not written for yield_us, payloads that could be
+ * answered are passed instead. Their clients then wait for the
+ * application too, which ends the flood that starves it; its next write
+ * ends the yield.
+ *
+ * What is owed is counted per application, which is the connection's
+ * local port hashed into xps_apps (two ports in one bucket only yield
+ * together). A connection owes from a pass to the application's next
+ * write on it (c->owing, changed with the socket owned). The count and
+ * the time are a heuristic read without a lock: a race costs one payload
+ * a yield it did not need, or an answer while yielding, never order
+ * (c->passed fences each connection).
+ */
+static unsigned int yield_us = 500;
+module_param(yield_us, uint, 0644);
+MODULE_PARM_DESC(yield_us,
+		 "pass instead of answering while the owner owes a reply, waits for a CPU and has not written for this long (us; 0: never)");
+
+#define XPS_APP_BITS	6
+
+struct xps_app {
+	atomic_t owed;			/* connections owing a reply */
+	u64 progress_ns;		/* last write, or when owing began */
+};
+
+static struct xps_app xps_apps[1 << XPS_APP_BITS];
+
+static struct xps_app *xps_app(const struct sock *sk)
+{
+	return &xps_apps[hash_32(sk->sk_num, XPS_APP_BITS)];
+}
+
+/* A pass: the application owes a reply on @c. Socket owned or bh-locked. */
+static void xps_owe(struct xps_conn *c, struct sock *sk)
+{
+	if (c->owing)
+		return;
+	c->app = xps_app(sk);
+	c->owing = true;
+	if (atomic_inc_return(&c->app->owed) == 1)
+		WRITE_ONCE(c->app->progress_ns, ktime_get_mono_fast_ns());
+}
+
+/*
+ * The application wrote on @c (socket owned), or @c is being freed, when
+ * its socket may be gone already: c->app, not c->sk.
+ */
+static void xps_repaid(struct xps_conn *c)
+{
+	if (!c->owing)
+		return;
+	c->owing = false;
+	atomic_dec(&c->app->owed);
+}
+
+/* Pass what could be answered: see "Yielding" above. Under RCU. */
+static bool xps_yield(struct xps_h *h, struct sock *sk)
+{
+	u64 limit = (u64)READ_ONCE(yield_us) * NSEC_PER_USEC;
+	struct xps_app *a = xps_app(sk);
+	struct task_struct *p;
+
+	if (!limit || !h->owner || !atomic_read(&a->owed) ||
+	    ktime_get_mono_fast_ns() - READ_ONCE(a->progress_ns) < limit)
+		return false;
+	/*
+	 * Its main thread: runnable, and not running anywhere, or
+	 * interrupted by this softirq.
+	 */
+	p = pid_task(h->owner, PIDTYPE_TGID);
+	return p && task_is_running(p) &&
+	       (!READ_ONCE(p->on_cpu) || (p == current && in_serving_softirq()));
+}
+
 /* Charge @ns to the owner's process; under RCU. */
 static void xps_charge_owner(struct xps_h *h, struct xps_stats *s, u64 ns)
 {
@@ -552,6 +637,10 @@ static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 	take = may_take && !xps_owed(c, sk, skb);
 	if (take && (h->pred.flags & XPS_F_STRICT) && c->ever_passed)
 		take = false;
+	if (take && xps_yield(h, sk)) {
+		take = false;
+		this_cpu_inc(h->stats->yielded);
+	}
 
 	run->md.len = skb->len;
 	run->md.flags = sk->sk_family == AF_INET6 ? XPS_MD_IPV6 : 0;
@@ -626,6 +715,7 @@ static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 pass_counted:
 	this_cpu_inc(h->stats->pass);
 pass:
+	xps_owe(c, sk);
 	c->passed = true;
 	c->ever_passed = true;
 	c->pass_wseq = tcp_sk(sk)->write_seq;
@@ -655,10 +745,15 @@ static void xps_sent(struct sock *sk, const struct iov_iter *from, u32 seq,
 	struct xps_conn *c;
 	size_t n;
 
-	if (!atomic_read(&xps_nwt))
+	if (!atomic_read(&xps_app(sk)->owed) && !atomic_read(&xps_nwt))
 		return;
 	c = rhashtable_lookup(&xps_conns, &sk, xps_conn_params);
-	if (!c || !READ_ONCE(c->wt))
+	if (!c)
+		return;
+	if (c->owing)
+		WRITE_ONCE(c->app->progress_ns, ktime_get_mono_fast_ns());
+	xps_repaid(c);
+	if (!READ_ONCE(c->wt))
 		return;
 	spin_lock_bh(&xps_fence_lock);
 	f = c->wt;
@@ -687,6 +782,7 @@ static void xps_conn_free(struct xps_conn *c)
 	list_for_each_entry_safe(f, tmp, &c->fences, node)
 		xps_fence_drop(c, f);
 	spin_unlock_bh(&xps_fence_lock);
+	xps_repaid(c);
 	atomic_dec(&xps_nconns);
 	kfree_rcu(c, rcu);
 }
@@ -1046,6 +1142,8 @@ static struct xps_stat_attr xps_stat_attrs[] = {
 	  offsetof(struct xps_stats, unsync) },
 	{ __ATTR(fenced, 0444, xps_stat_show, NULL),
 	  offsetof(struct xps_stats, fenced) },
+	{ __ATTR(yielded, 0444, xps_stat_show, NULL),
+	  offsetof(struct xps_stats, yielded) },
 	{ __ATTR(write_through, 0444, xps_stat_show, NULL),
 	  offsetof(struct xps_stats, write_through) },
 	{ __ATTR(cpu_ns, 0444, xps_stat_show, NULL),
@@ -1078,9 +1176,11 @@ static struct attribute *xps_h_attrs[] = {
 	&xps_stat_attrs[4].attr.attr, &xps_stat_attrs[5].attr.attr,
 	&xps_stat_attrs[6].attr.attr, &xps_stat_attrs[7].attr.attr,
 	&xps_stat_attrs[8].attr.attr, &xps_stat_attrs[9].attr.attr,
-	&xps_stat_attrs[10].attr.attr,
+	&xps_stat_attrs[10].attr.attr, &xps_stat_attrs[11].attr.attr,
 	&xps_attr_lport.attr, &xps_attr_owner_pid.attr, NULL,
 };
+
+static_assert(ARRAY_SIZE(xps_stat_attrs) == 12, "list every counter above");
 ATTRIBUTE_GROUPS(xps_h);
 
 static void xps_h_release(struct kobject *kobj)

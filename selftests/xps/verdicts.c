@@ -15,11 +15,13 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "xsel.h"
@@ -28,6 +30,8 @@
 #define HTTP_PORT	7778	/* the http handler's, IPv4 */
 #define NGINX_PORT	7779	/* Debian's nginx behind the http handler */
 #define OWNED_PORT	7780	/* a ping handler with an owner process */
+#define YIELD_PORT	7781	/* one whose owner is starved of CPU */
+#define YIELD_PARAM	"/sys/module/xps/parameters/yield_us"
 #define NGINX_DIR	"/tmp/xps-nginx"
 #define PIN		"/sys/fs/bpf/xps/ping"
 #define SYS		"/sys/kernel/xps"
@@ -653,6 +657,210 @@ TEST_F_TIMEOUT(xps, handler_time_is_charged_to_its_owner, 300)
 	/* All of it by detach (us rounding), plus what the owner used itself. */
 	EXPECT_LE(cpu / 1000 - 1, used_us);
 	EXPECT_GT(cpu / 1000 + twin_us + 20000, used_us);
+}
+
+static void on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * The owner for the yield test: one process, one thread, on CPU 1, that
+ * answers every line on the connections it accepts "APP:<line>\n".
+ */
+static pid_t line_server(int lfd)
+{
+	struct pollfd p[8] = { { .fd = lfd, .events = POLLIN } };
+	char buf[512], out[600];
+	pid_t pid = fork();
+	int n = 1, i;
+
+	if (pid)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	on_cpu(1);
+	for (;;) {
+		if (poll(p, n, -1) <= 0)
+			continue;
+		if ((p[0].revents & POLLIN) && n < 8) {
+			p[n].fd = accept(lfd, NULL, NULL);
+			p[n++].events = POLLIN;
+		}
+		for (i = 1; i < n; i++) {
+			char *line, *save = NULL;
+			ssize_t r;
+
+			if (!(p[i].revents & POLLIN))
+				continue;
+			r = read(p[i].fd, buf, sizeof(buf) - 1);
+			if (r <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				continue;
+			}
+			buf[r] = '\0';
+			for (line = strtok_r(buf, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save)) {
+				int len = snprintf(out, sizeof(out), "APP:%s\n", line);
+
+				if (write(p[i].fd, out, len) != len)
+					_exit(1);
+			}
+		}
+	}
+}
+
+/*
+ * A SCHED_FIFO spinner on CPU 1 for @ms (under the default RT runtime of
+ * 950 ms a second, so never throttled): the owner there gets no CPU.
+ * Returns once it spins.
+ */
+static pid_t cpu_hog(int ms)
+{
+	struct sched_param sp = { .sched_priority = 50 };
+	struct timespec t0, t;
+	int pfd[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		on_cpu(1);
+		if (sched_setscheduler(0, SCHED_FIFO, &sp))
+			_exit(1);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(1);
+		do
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &c, 1) != 1) {
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(pfd[0]);
+	return pid;
+}
+
+/* Wait until @pid's state (/proc/PID/stat) is @state; 0 when it is. */
+static int wait_state(pid_t pid, char state)
+{
+	char buf[512], *p;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (xsel_read(xsel_path("/proc/%d/stat", pid), buf, sizeof(buf))) {
+			p = strrchr(buf, ')');
+			if (p && p[1] == ' ' && p[2] == state)
+				return 0;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+static int hog_done(pid_t hog)
+{
+	int st;
+
+	return waitpid(hog, &st, 0) == hog && WIFEXITED(st) && !WEXITSTATUS(st);
+}
+
+/*
+ * Answers yield to a starved owner. Connection a passes HELLO to the
+ * owner while a real-time spinner holds the owner's CPU; 50 ms later a
+ * PING on connection b, which owes nothing, goes to the owner too
+ * (yielded), not to the kernel. With the owner stopped (not starved: it
+ * could not run anyway) or with yield_us=0, the same PING is answered in
+ * the kernel while the owner still owes HELLO's reply.
+ */
+TEST_F_TIMEOUT(xps, answers_yield_to_a_starved_owner, 300)
+{
+	const char *x = "%s/build/userspace/bin/xpsctl";
+	char buf[64], old[32] = "500";
+	long long y0;
+	pid_t owner, hog;
+	int lfd, a, b;
+
+	xsel_read(YIELD_PARAM, old, sizeof(old));
+	ASSERT_EQ(0, xsel_write(YIELD_PARAM, "2000"));
+	on_cpu(0);
+	lfd = listen_on(AF_INET, YIELD_PORT);
+	ASSERT_LE(0, lfd);
+	owner = line_server(lfd);
+	ASSERT_LT(0, owner);
+	ASSERT_EQ(0, xsel_sh("%s handler attach %s/build/bpf/xps_ping.bpf.o --name yield --port %d --owner %d >/dev/null",
+			     xsel_path(x, xsel_root()), xsel_root(), YIELD_PORT, owner));
+	a = dial_port(AF_INET, YIELD_PORT);
+	b = dial_port(AF_INET, YIELD_PORT);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, send_s(b, "PING\n"));
+	ASSERT_EQ(7, recv_n(b, buf, 7));
+	ASSERT_STREQ("+PONG\r\n", buf);
+
+	/* Starved: b's PING waits for the owner with a's HELLO. */
+	y0 = handler_counter("yield", "yielded");
+	hog = cpu_hog(600);
+	ASSERT_LT(0, hog);
+	ASSERT_EQ(0, send_s(a, "HELLO\n"));
+	usleep(50000);
+	ASSERT_EQ(0, send_s(b, "PING\n"));
+	EXPECT_EQ(9, recv_n(b, buf, 9));
+	EXPECT_STREQ("APP:PING\n", buf);
+	EXPECT_TRUE(hog_done(hog));
+	EXPECT_EQ(10, recv_n(a, buf, 10));
+	EXPECT_STREQ("APP:HELLO\n", buf);
+	EXPECT_EQ(y0 + 1, handler_counter("yield", "yielded"));
+
+	/* Nothing owed: the kernel answers again. */
+	ASSERT_EQ(0, send_s(b, "PING\n"));
+	EXPECT_EQ(7, recv_n(b, buf, 7));
+	EXPECT_STREQ("+PONG\r\n", buf);
+
+	/* Stopped is not starved. */
+	ASSERT_EQ(0, kill(owner, SIGSTOP));
+	ASSERT_EQ(0, wait_state(owner, 'T'));
+	ASSERT_EQ(0, send_s(a, "HELLO\n"));
+	usleep(50000);
+	ASSERT_EQ(0, send_s(b, "PING\n"));
+	EXPECT_EQ(7, recv_n(b, buf, 7));
+	EXPECT_STREQ("+PONG\r\n", buf);
+	ASSERT_EQ(0, kill(owner, SIGCONT));
+	EXPECT_EQ(10, recv_n(a, buf, 10));
+	EXPECT_STREQ("APP:HELLO\n", buf);
+
+	/* yield_us=0: answered while the owner starves (the spinner runs). */
+	ASSERT_EQ(0, xsel_write(YIELD_PARAM, "0"));
+	hog = cpu_hog(600);
+	ASSERT_LT(0, hog);
+	ASSERT_EQ(0, send_s(a, "HELLO\n"));
+	usleep(50000);
+	ASSERT_EQ(0, send_s(b, "PING\n"));
+	EXPECT_EQ(7, recv_n(b, buf, 7));
+	EXPECT_STREQ("+PONG\r\n", buf);
+	EXPECT_EQ(0, waitpid(hog, NULL, WNOHANG));
+	EXPECT_TRUE(hog_done(hog));
+	EXPECT_EQ(10, recv_n(a, buf, 10));
+	EXPECT_STREQ("APP:HELLO\n", buf);
+	EXPECT_EQ(y0 + 1, handler_counter("yield", "yielded"));
+
+	xsel_write(YIELD_PARAM, old);
+	close(a);
+	close(b);
+	close(lfd);
+	EXPECT_EQ(0, xsel_sh("%s handler detach yield >/dev/null", xsel_path(x, xsel_root())));
+	kill(owner, SIGKILL);
+	waitpid(owner, NULL, 0);
 }
 
 static volatile int pinging;

@@ -187,8 +187,9 @@ TEST_F(XpsSysfs, HandlersAndCounters) {
   EXPECT_EQ(h.counters.items.back().name, "newer") << "then a newer module's";
   EXPECT_EQ(h.counters["tx"], 2u);
   EXPECT_EQ(h.counters["owner_pid"], xps::k_handler_counters.size()) << "the last known one";
-  EXPECT_EQ(h.counters["write_through"], 9u);
-  EXPECT_EQ(h.counters["charged_ns"], 11u);
+  EXPECT_EQ(h.counters["yielded"], 9u);
+  EXPECT_EQ(h.counters["write_through"], 10u);
+  EXPECT_EQ(h.counters["charged_ns"], 12u);
   EXPECT_FALSE(h.counters.get("nope"));
   EXPECT_EQ(s.global()["fences_pending"], 3u);
   EXPECT_EQ(xps::to_json(s.global())["conns"], 12);

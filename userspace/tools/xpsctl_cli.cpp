@@ -245,7 +245,10 @@ parse_result parse_args(const std::vector<std::string>& args) {
       "  --l7 OFF:LEN:HEX  a sub-handler: only payloads whose LEN (1..8) bytes at OFF\n"
       "                    are HEX; handlers of one port share OFF and LEN, and one\n"
       "                    without --l7 takes the rest\n"
-      "  --owner PID       the process the handler works for: the handler's CPU\n                    time is charged to it (ps, top, getrusage, its cgroup)\n"
+      "  --owner PID       the process the handler works for: the handler's CPU\n"
+      "                    time is charged to it (ps, top, getrusage, its cgroup),\n"
+      "                    and while it owes a reply but waits for a CPU, answers\n"
+      "                    yield to it (/sys/module/xps/parameters/yield_us)\n"
       "A failed attach leaves nothing behind. Needs CAP_BPF and CAP_NET_ADMIN.\n");
   attach->add_option("OBJECT", words, "redis, http or FILE.bpf.o");
   attach->add_option("--name", name_opt, "handler name")->type_name("N");

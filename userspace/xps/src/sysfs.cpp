@@ -45,6 +45,7 @@ std::string_view counter_description(std::string_view name) noexcept {
       "replies that could not be sent, passed instead",
       "payloads passed while the connection was out of step",
       "write fences taken",
+      "payloads passed, not answered: the owner owed a reply and waited for a CPU (yield_us)",
       "of fenced, write-through: valid from the application's confirming reply on",
       "CPU time in the handler, ns",
       "of cpu_ns, charged to owner_pid's process (a tick's worth at a time; the rest at detach)",

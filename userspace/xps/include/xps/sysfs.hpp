@@ -7,8 +7,8 @@
 //   <root>/write_through_confirmed  write-through fences the reply confirmed
 //   <root>/write_through_voided     ... and those it did not (or never came)
 //   <root>/handlers/<name>/<counter>  one decimal value per file:
-//       calls tx drop pass reset refused unsync fenced write_through cpu_ns
-//       charged_ns conns lport owner_pid
+//       calls tx drop pass reset refused unsync fenced yielded write_through
+//       cpu_ns charged_ns conns lport owner_pid
 //
 // A missing <root> means the module is not loaded. Everything takes the
 // root, so the tests run it against a fake tree.
@@ -30,9 +30,9 @@ inline constexpr std::string_view k_not_loaded = "xps module not loaded: insmod 
 
 // The counters of a handler directory that xpsctl knows, in the order it
 // shows them; a newer module's other files follow by name.
-inline constexpr std::array<std::string_view, 14> k_handler_counters = {
-    "calls",         "tx",     "drop",       "pass",  "reset", "refused", "unsync", "fenced",
-    "write_through", "cpu_ns", "charged_ns", "conns", "lport", "owner_pid",
+inline constexpr std::array<std::string_view, 15> k_handler_counters = {
+    "calls",   "tx",            "drop",   "pass",       "reset", "refused", "unsync",    "fenced",
+    "yielded", "write_through", "cpu_ns", "charged_ns", "conns", "lport",   "owner_pid",
 };
 
 // One line on what a counter counts; "" for unknown ones.
