@@ -46,7 +46,8 @@ extern void bpf_xps_fence_write(struct xps_md *md, __u32 slot) __ksym;
  * write starts with them. Returns the token the slot gets with the
  * confirmation, for the value the handler stores now; 0, and the fence
  * unchanged, when the write cannot be confirmed this way
- * (XPS_MD_PASS_ONLY, another write to the slot pending, ...).
+ * (XPS_MD_PASS_ONLY without XPS_MD_YIELD, another write to the slot
+ * pending, ...).
  */
 extern __u64 bpf_xps_fence_write_through(struct xps_md *md, __u32 slot,
 					 const void *ok, __u32 ok__sz) __ksym;

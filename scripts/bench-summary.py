@@ -201,6 +201,13 @@ def xps_run_figures(run):
         f["server_cmds_per_req"] = run["server_cmds"] / (rps * wall)
     elif "server_cmds" in run and run.get("requests"):
         f["server_cmds_per_req"] = run["server_cmds"] / run["requests"]
+    ss = run["cpu"].get("server_sched")
+    if ss and ss["slices"] and wall:
+        # the server's main thread: share of the window on a CPU and
+        # waiting in a runqueue, and the mean wait before each slice
+        f["server_run_share"] = ss["run_ns"] / (wall * 1e9)
+        f["server_wait_share"] = ss["wait_ns"] / (wall * 1e9)
+        f["server_wait_us_per_slice"] = ss["wait_ns"] / ss["slices"] / 1e3
     cl = run.get("client")
     for cmd in ("get", "set"):
         lat = cl.get(f"{cmd}_latency_ns") if isinstance(cl, dict) else None
@@ -226,9 +233,16 @@ def xps(runs):
             continue
         s, x = xps_run_figures(modes["stock"]), xps_run_figures(modes["xps"])
         g = groups[wl]
+        if "xps-noyield" in modes:
+            # BENCH_YIELD_AB: the same handler with yield_us=0, same repetition
+            n = xps_run_figures(modes["xps-noyield"])
+            for k in ("rps", "p99_ms", "set_p99_ms", "get_p99_ms"):
+                if s.get(k) and n.get(k) is not None:
+                    g["noyield_" + k + "_ratio"].append(n[k] / s[k])
         for k in ("rps", "p50_ms", "p99_ms", "cpu_us_per_req", "server_cpu_us_per_req",
                   "ctxt_per_req", "procstat_cpu_us_per_req", "server_cmds_per_req",
-                  "get_p99_ms", "set_p99_ms"):
+                  "get_p99_ms", "set_p99_ms", "server_run_share", "server_wait_share",
+                  "server_wait_us_per_slice"):
             if s.get(k) is not None and x.get(k) is not None:
                 g["stock_" + k].append(s[k])
                 g["xps_" + k].append(x[k])
@@ -314,13 +328,32 @@ def xps(runs):
     if mixes:
         print()
         print("| workload | GET p99 ms stock → XPS | SET p99 ms stock → XPS | SET p99 | "
-              "yielded to the owner |")
-        print("|---|---|---|---|---|")
+              "yielded to the owner | Redis on a CPU, stock → XPS (softirq in its context included) "
+              "| Redis runnable, waiting | mean wait per slice, µs |")
+        print("|---|---|---|---|---|---|---|---|")
         for row in mixes:
             y = row.get("xps_yielded")
             y = f"{y['median'] * 100:.1f}%" if y else "-"
             print(f"| {row['label']} | {absolute(row, 'get_p99_ms', 1)} "
-                  f"| {absolute(row, 'set_p99_ms', 1)} | {cell(row, 'set_p99_ms_ratio')} | {y} |")
+                  f"| {absolute(row, 'set_p99_ms', 1)} | {cell(row, 'set_p99_ms_ratio')} | {y} "
+                  f"| {absolute(row, 'server_run_share', 2)} "
+                  f"| {absolute(row, 'server_wait_share', 2)} "
+                  f"| {absolute(row, 'server_wait_us_per_slice', 0)} |")
+    ab = [r for r in summary if "noyield_rps_ratio" in r]
+    if ab:
+        print()
+        print("Yield on (yield_us as in the settings) and off (0), each against stock in the "
+              "same repetition:")
+        print()
+        print("| workload | throughput on / off | p99 on / off | GET p99 on / off | "
+              "SET p99 on / off | yielded |")
+        print("|---|---|---|---|---|---|")
+        for row in ab:
+            y = row.get("xps_yielded")
+            y = f"{y['median'] * 100:.1f}%" if y else "-"
+            pairs = [f"{cell(row, k + '_ratio')} / {cell(row, 'noyield_' + k + '_ratio')}"
+                     for k in ("rps", "p99_ms", "get_p99_ms", "set_p99_ms")]
+            print(f"| {row['label']} | " + " | ".join(pairs) + f" | {y} |")
     for t in targets:
         verdict = "met" if t["met"] else "NOT met"
         every = "" if t["met"] == t["met_every_rep"] else " (not in every repetition)"

@@ -75,6 +75,9 @@
 #                           attached with --owner) may owe a reply while
 #                           waiting for a CPU before answers yield to it;
 #                           0: never
+#   BENCH_YIELD_AB [0]      1: a third mode in every repetition,
+#                           "xps-noyield" (yield_us=0), runs the mixes too:
+#                           yield on and off against stock in one boot
 #   BENCH_CLIENT [guest]    host: the clients run on the host, natively, and
 #                           reach the servers over the guest's NIC
 #                           (scripts/bench-xps.sh sets the addresses below)
@@ -118,6 +121,7 @@ SOCK=/tmp/bench-xps-redis.sock	# admin commands (INFO, DBSIZE) bypass the handle
 NCPU=$(nproc)
 T=/tmp/bench-xps
 mkdir -p $T
+rm -f $T/yield_us
 
 log() { printf '[guest-bench-xps] %s\n' "$*"; }
 srv() { taskset -c "$SRV_CPUS" "$@"; }
@@ -165,7 +169,7 @@ FILLER_PID=
 xps_on() { # handler-name: insmod, attach, (redis) start the filler
 	# shellcheck disable=SC2086
 	[ -d /sys/kernel/xps ] || insmod "$XPS_KO" ${BENCH_YIELD_US:+yield_us=$BENCH_YIELD_US}
-	cat /sys/module/xps/parameters/yield_us >$T/yield_us
+	[ -s $T/yield_us ] || cat /sys/module/xps/parameters/yield_us >$T/yield_us
 	case $1 in
 	redis)
 		# the owner: charged with the handler's time, and yielded to
@@ -215,6 +219,14 @@ xps_counters() { # handler-name: its counters as JSON, null when not attached
 # --- CPU sampling around a measured window ------------------------------------
 
 PERF_PID=
+SRV_PID=	# the server's main thread, for its scheduler statistics
+sched_snap() { # "run_ns wait_ns slices" of SRV_PID (/proc/PID/schedstat)
+	if [ -n "$SRV_PID" ] && [ -r /proc/$SRV_PID/schedstat ]; then
+		cat /proc/$SRV_PID/schedstat
+	else
+		echo 0 0 0
+	fi
+}
 stat_snap() { # "total idle ctxt retrans": /proc/stat (USER_HZ ticks), TCP RetransSegs
 	awk '$1 == "cpu" {t = 0; for (i = 2; i <= 9; i++) t += $i; idle = $5 + $6}
 	     $1 == "ctxt" {c = $2}
@@ -226,6 +238,7 @@ sample_begin() {
 	perf record -a -F "$HZ" -e cpu-clock -o $T/perf.data -q -- sleep 100000 >/dev/null 2>&1 &
 	PERF_PID=$!
 	S0=$(stat_snap)
+	Q0=$(sched_snap)
 	W0=$(date +%s.%N)
 }
 # sample_end: stops perf; the window's CPU figures as JSON in $CPU_JSON:
@@ -234,9 +247,10 @@ sample_begin() {
 # fired late weighs no less), /proc/stat's ticks, context switches and TCP
 # retransmissions. Keeps the data for profile().
 sample_end() {
-	local w1 s1
+	local w1 s1 q1
 	w1=$(date +%s.%N)
 	s1=$(stat_snap)
+	q1=$(sched_snap)
 	kill -INT $PERF_PID
 	wait $PERF_PID || true
 	local rows
@@ -245,15 +259,18 @@ sample_end() {
 	# machine, and with it the XPS handler): "irq-in-idle"
 	rows=$(perf report -i $T/perf.data --stdio --sort cpu,comm,sym -n -q 2>/dev/null |
 		awk 'NF >= 6 {print $2, $3 + 0, ($4 == "swapper" && $6 !~ /idle|safe_halt/ ? "irq-in-idle" : $4)}')
-	CPU_JSON=$(awk -v s0="$S0" -v s1="$s1" -v w0="$W0" -v w1="$w1" -v ncpu="$NCPU" '
+	CPU_JSON=$(awk -v s0="$S0" -v s1="$s1" -v q0="$Q0" -v q1="$q1" -v w0="$W0" -v w1="$w1" -v ncpu="$NCPU" '
 		{n[$2, $3] += $1; tot[$2] += $1; cpus[$2] = 1; if ($3 == "swapper") idle[$2] += $1}
 		END {
-			split(s0, a, " "); split(s1, b, " ")
+			split(s0, a, " "); split(s1, b, " "); split(q0, qa, " "); split(q1, qb, " ")
 			busy = 0
 			for (c in cpus) busy += (tot[c] - idle[c]) / tot[c]
 			printf "{\"ncpu\":%d,\"busy_cpus\":%.4f,", ncpu, busy
 			printf "\"wall_s\":%.3f,\"procstat\":{\"ticks\":%d,\"idle_ticks\":%d},\"ctxt\":%d,\"tcp_retrans\":%d,", \
 				w1 - w0, b[1] - a[1], b[2] - a[2], b[3] - a[3], b[4] - a[4]
+			# the server main thread: on a CPU, waiting in the runqueue, slices
+			printf "\"server_sched\":{\"run_ns\":%.0f,\"wait_ns\":%.0f,\"slices\":%.0f},", \
+				qb[1] - qa[1], qb[2] - qa[2], qb[3] - qa[3]
 			printf "\"by_cpu\":{"
 			k = 0
 			for (c in cpus) {
@@ -358,6 +375,7 @@ if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
 	for _ in $(seq 50); do redis_cli ping >/dev/null 2>&1 && break; sleep 0.2; done
 	cli "$MIXLOAD" --server "$SRV_IP:6379" --sequential --get-ratio 0 -k "$KEYS" -c "$CONNS" -t 2 --prefix $PREFIX
 	n=$(redis_cli dbsize)
+	SRV_PID=$(cat $T/redis.pid)
 	[ "$n" = "$KEYS" ] || { log "redis holds $n keys, not $KEYS"; exit 1; }
 
 	# Calibration (also warms up TCG's translations of both paths)
@@ -381,8 +399,18 @@ if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
 		[ $mode = stock ] || xps_off redis
 	done
 
+	modes="stock xps"
+	[ "${BENCH_YIELD_AB:-0}" = 0 ] || modes+=" xps-noyield"
 	for rep in $(seq 1 "$REPS"); do
-		for mode in stock xps; do
+		for mode in $modes; do
+			if [ $mode = xps-noyield ]; then
+				xps_on redis
+				echo 0 >/sys/module/xps/parameters/yield_us
+				run_mix $mode "$rep" 0.95 redis-mix95
+				run_mix $mode "$rep" 0.75 redis-mix75
+				xps_off redis
+				continue
+			fi
 			[ $mode = stock ] || xps_on redis
 			run_rb $mode "$rep"
 			run_mix $mode "$rep" 0.95 redis-mix95
@@ -395,6 +423,7 @@ if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
 		done
 	done
 	redis_cli shutdown nosave >/dev/null 2>&1 || true
+	SRV_PID=
 fi
 
 # --- nginx -------------------------------------------------------------------

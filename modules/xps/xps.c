@@ -121,8 +121,8 @@ struct xps_conn {
 	bool resync;			/* resync_seq is valid */
 	bool passed;			/* application may owe replies */
 	bool ever_passed;		/* for XPS_F_STRICT */
-	bool owing;			/* counted in app->owed */
-	struct xps_app *app;		/* xps_app(sk), set when owing */
+	bool owing;			/* counted in *owed */
+	atomic_t *owed;			/* the bucket of sk's port */
 	bool hold;			/* new fences are held */
 	bool hold_forever;		/* nothing retires before destroy */
 	/* Under xps_fence_lock: */
@@ -465,79 +465,75 @@ static bool xps_owed(struct xps_conn *c, struct sock *sk, struct sk_buff *skb)
  * handler answers, the requests it passes (Redis's SETs) wait for the
  * application, which runs only when softirq lets it; and as the clients
  * whose requests were answered come straight back, that can be never.
- * So while the owner (xps_handler.owner_pid) owes a reply, is runnable but
- * not on a CPU, and has not written for yield_us, payloads that could be
- * answered are passed instead. Their clients then wait for the
- * application too, which ends the flood that starves it; its next write
- * ends the yield.
+ * So while the owner (xps_handler.owner_pid) owes a reply and its main
+ * thread has waited in a runqueue for longer than yield_us, payloads that
+ * could be answered are passed instead (XPS_MD_PASS_ONLY | XPS_MD_YIELD).
+ * Their clients then wait for the application too, which ends the flood
+ * that starves it; once it runs, answers resume.
+ *
+ * The wait is the scheduler's own: sched_info.last_queued is set when the
+ * task is queued runnable and cleared when it gets a CPU (or sleeps).
+ * It is read without the runqueue lock and compared with local_clock(),
+ * the clock rq_clock() follows: a torn or stale read costs one payload a
+ * yield it did not need, or an answer while yielding, never order
+ * (c->passed fences each connection). Without CONFIG_SCHED_INFO nothing
+ * yields.
  *
  * What is owed is counted per application, which is the connection's
- * local port hashed into xps_apps (two ports in one bucket only yield
+ * local port hashed into xps_owing (two ports in one bucket only yield
  * together). A connection owes from a pass to the application's next
- * write on it (c->owing, changed with the socket owned). The count and
- * the time are a heuristic read without a lock: a race costs one payload
- * a yield it did not need, or an answer while yielding, never order
- * (c->passed fences each connection).
+ * write on it (c->owing, changed with the socket owned or bh-locked).
  */
-static unsigned int yield_us = 500;
+static unsigned int yield_us = 2000;
 module_param(yield_us, uint, 0644);
 MODULE_PARM_DESC(yield_us,
-		 "pass instead of answering while the owner owes a reply, waits for a CPU and has not written for this long (us; 0: never)");
+		 "pass instead of answering while the owner owes a reply and has waited this long for a CPU (us; 0: never)");
 
-#define XPS_APP_BITS	6
+#define XPS_OWED_BITS	6
 
-struct xps_app {
-	atomic_t owed;			/* connections owing a reply */
-	u64 progress_ns;		/* last write, or when owing began */
-};
+static atomic_t xps_owing[1 << XPS_OWED_BITS];
 
-static struct xps_app xps_apps[1 << XPS_APP_BITS];
-
-static struct xps_app *xps_app(const struct sock *sk)
-{
-	return &xps_apps[hash_32(sk->sk_num, XPS_APP_BITS)];
-}
-
-/* A pass: the application owes a reply on @c. Socket owned or bh-locked. */
+/* A pass: the application owes a reply on @c. */
 static void xps_owe(struct xps_conn *c, struct sock *sk)
 {
 	if (c->owing)
 		return;
-	c->app = xps_app(sk);
+	c->owed = &xps_owing[hash_32(sk->sk_num, XPS_OWED_BITS)];
 	c->owing = true;
-	if (atomic_inc_return(&c->app->owed) == 1)
-		WRITE_ONCE(c->app->progress_ns, ktime_get_mono_fast_ns());
+	atomic_inc(c->owed);
 }
 
 /*
  * The application wrote on @c (socket owned), or @c is being freed, when
- * its socket may be gone already: c->app, not c->sk.
+ * its socket may be gone already: c->owed, not c->sk.
  */
 static void xps_repaid(struct xps_conn *c)
 {
 	if (!c->owing)
 		return;
 	c->owing = false;
-	atomic_dec(&c->app->owed);
+	atomic_dec(c->owed);
 }
 
 /* Pass what could be answered: see "Yielding" above. Under RCU. */
 static bool xps_yield(struct xps_h *h, struct sock *sk)
 {
-	u64 limit = (u64)READ_ONCE(yield_us) * NSEC_PER_USEC;
-	struct xps_app *a = xps_app(sk);
+#ifdef CONFIG_SCHED_INFO
+	s64 limit = (s64)READ_ONCE(yield_us) * NSEC_PER_USEC;
 	struct task_struct *p;
+	u64 queued;
 
-	if (!limit || !h->owner || !atomic_read(&a->owed) ||
-	    ktime_get_mono_fast_ns() - READ_ONCE(a->progress_ns) < limit)
+	if (!limit || !h->owner ||
+	    !atomic_read(&xps_owing[hash_32(sk->sk_num, XPS_OWED_BITS)]))
 		return false;
-	/*
-	 * Its main thread: runnable, and not running anywhere, or
-	 * interrupted by this softirq.
-	 */
 	p = pid_task(h->owner, PIDTYPE_TGID);
-	return p && task_is_running(p) &&
-	       (!READ_ONCE(p->on_cpu) || (p == current && in_serving_softirq()));
+	if (!p)
+		return false;
+	queued = READ_ONCE(p->sched_info.last_queued);
+	return queued && (s64)(local_clock() - queued) > limit;
+#else
+	return false;
+#endif
 }
 
 /* Charge @ns to the owner's process; under RCU. */
@@ -579,7 +575,7 @@ static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 	struct xps_handler *ops;
 	u32 mark;
 	struct xps_conn *c;
-	bool l4, take, in_step;
+	bool l4, take, yield, in_step;
 	struct xps_h *h;
 	u64 t0;
 	int ret;
@@ -637,7 +633,8 @@ static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 	take = may_take && !xps_owed(c, sk, skb);
 	if (take && (h->pred.flags & XPS_F_STRICT) && c->ever_passed)
 		take = false;
-	if (take && xps_yield(h, sk)) {
+	yield = take && xps_yield(h, sk);
+	if (yield) {
 		take = false;
 		this_cpu_inc(h->stats->yielded);
 	}
@@ -646,6 +643,8 @@ static enum tcp_fastpath_verdict xps_rcv(struct sock *sk, struct sk_buff *skb,
 	run->md.flags = sk->sk_family == AF_INET6 ? XPS_MD_IPV6 : 0;
 	if (!take)
 		run->md.flags |= XPS_MD_PASS_ONLY;
+	if (yield)
+		run->md.flags |= XPS_MD_YIELD;
 	run->md.lport = sk->sk_num;
 	run->md.rport = ntohs(sk->sk_dport);
 	run->md.seq = seq;
@@ -745,13 +744,12 @@ static void xps_sent(struct sock *sk, const struct iov_iter *from, u32 seq,
 	struct xps_conn *c;
 	size_t n;
 
-	if (!atomic_read(&xps_app(sk)->owed) && !atomic_read(&xps_nwt))
+	if (!atomic_read(&xps_owing[hash_32(sk->sk_num, XPS_OWED_BITS)]) &&
+	    !atomic_read(&xps_nwt))
 		return;
 	c = rhashtable_lookup(&xps_conns, &sk, xps_conn_params);
 	if (!c)
 		return;
-	if (c->owing)
-		WRITE_ONCE(c->app->progress_ns, ktime_get_mono_fast_ns());
 	xps_repaid(c);
 	if (!READ_ONCE(c->wt))
 		return;
@@ -937,7 +935,8 @@ __bpf_kfunc void bpf_xps_fence_write(struct xps_md *md, u32 slot)
  *
  * For that the write must be the payload's first message, which the
  * handler knows; the application must owe nothing before this payload (no
- * XPS_MD_PASS_ONLY), so that its next write is the reply; and no other
+ * XPS_MD_PASS_ONLY, unless with XPS_MD_YIELD), so that its next write is
+ * the reply; and no other
  * write to the slot, nor to all slots, may be pending, so that none the
  * application applies later is older. Otherwise, or when the connection
  * already waits for a reply or holds its fences, nothing changes.
@@ -953,7 +952,7 @@ __bpf_kfunc u64 bpf_xps_fence_write_through(struct xps_md *md, u32 slot,
 	u64 token = 0;
 
 	if (!c || slot >= XPS_SLOTS || !ok__sz || ok__sz > XPS_CONFIRM_MAX ||
-	    (md->flags & XPS_MD_PASS_ONLY))
+	    (md->flags & (XPS_MD_PASS_ONLY | XPS_MD_YIELD)) == XPS_MD_PASS_ONLY)
 		return 0;
 	spin_lock(&xps_fence_lock);
 	if (c->wt || c->hold || c->hold_forever || READ_ONCE(xps_poisoned) ||

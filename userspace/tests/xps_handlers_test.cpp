@@ -484,6 +484,15 @@ TEST(XpsRedisHandler, WriteThroughOnlyWhereTheReplyIsKnown) {
     EXPECT_EQ(c.e.stores, 0) << w.what;
   }
   {
+    conn c;  // passed only to yield to a starved Redis: it owes nothing before
+    c.write_through = 1;
+    c.e.wt_token = 42;
+    c.flags = XPS_MD_PASS_ONLY | XPS_MD_YIELD;
+    EXPECT_EQ(c.redis(set), XPS_PASS);
+    EXPECT_EQ(c.e.wt_fences, std::vector<std::uint32_t>{k});
+    EXPECT_EQ(c.e.stores, 1);
+  }
+  {
     conn c;  // the first of two SETs only
     c.write_through = 1;
     c.e.wt_token = 42;

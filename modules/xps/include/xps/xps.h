@@ -60,10 +60,15 @@ enum xps_verdict {
 /*
  * xps_md.flags: XPS_MD_IPV6, the socket is AF_INET6 (v4-mapped too);
  * XPS_MD_PASS_ONLY, the payload is PASSed whatever the verdict (ordering
- * fence, or the application has unread input): only fence its writes.
+ * fence, or the application has unread input): only fence its writes;
+ * XPS_MD_YIELD, with XPS_MD_PASS_ONLY: passed only because the owner is
+ * starved of CPU (the module's yield_us). The connection owes nothing, so
+ * the application's next write on it is the reply to this payload, and
+ * bpf_xps_fence_write_through() may be used.
  */
 #define XPS_MD_IPV6		0x1U
 #define XPS_MD_PASS_ONLY	0x2U
+#define XPS_MD_YIELD		0x4U
 
 /* Read-only context of one handle() call. */
 struct xps_md {
