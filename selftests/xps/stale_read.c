@@ -1056,13 +1056,19 @@ static bool enough(long long tx0, int kernel_pct)
 
 #define XPSCTL "%s/build/userspace/bin/xpsctl"
 
+#define SR_YIELD	"/sys/module/xps/parameters/yield_us"
+static char sr_yield_was[32];	/* yield_us to restore, "" if unchanged */
+
 /*
- * Starts Redis (with @redis_args), attaches @handler (a path format with
- * the root as its argument, or a handler name) and runs its filler. Returns
- * whether it loaded the module, which stack_down() then unloads.
+ * Starts Redis (with @redis_args, under @redis_prefix), attaches @handler
+ * (a path format with the root as its argument, or a handler name) with
+ * Redis as its owner, sets yield_us to @yield_us unless NULL, and runs
+ * the filler. Returns whether it loaded the module, which stack_down()
+ * then unloads.
  */
 static bool stack_up(struct __test_metadata *_metadata, const char *handler_fmt,
-		     const char *redis_args)
+		     const char *redis_args, const char *redis_prefix,
+		     const char *yield_us)
 {
 	char handler[PATH_MAX];
 	bool loaded;
@@ -1073,14 +1079,19 @@ static bool stack_up(struct __test_metadata *_metadata, const char *handler_fmt,
 	if (loaded)
 		EXPECT_EQ(0, xsel_sh("insmod %s/xps/xps.ko", xsel_modules()));
 	xsel_sh("redis-cli -p %d shutdown nosave >/dev/null 2>&1", SR_PORT);
-	EXPECT_EQ(0, xsel_sh("redis-server --port %d --daemonize yes --save '' --appendonly no --logfile /tmp/stale-redis.log %s",
-			     SR_PORT, redis_args));
+	EXPECT_EQ(0, xsel_sh("%s redis-server --port %d --daemonize yes --save '' --appendonly no --logfile /tmp/stale-redis.log --pidfile /tmp/stale-redis.pid %s",
+			     redis_prefix, SR_PORT, redis_args));
 	for (i = 0; i < 100 && xsel_sh("redis-cli -p %d ping >/dev/null 2>&1", SR_PORT); i++)
 		usleep(100000);
 	EXPECT_GT(100, i);
 	snprintf(handler, sizeof(handler), handler_fmt, xsel_root());
-	EXPECT_EQ(0, xsel_sh(XPSCTL " handler attach %s --port %d --name " SR_NAME " >/dev/null",
+	EXPECT_EQ(0, xsel_sh(XPSCTL " handler attach %s --port %d --name " SR_NAME " --owner $(cat /tmp/stale-redis.pid) >/dev/null",
 			     xsel_root(), handler, SR_PORT));
+	sr_yield_was[0] = '\0';
+	if (yield_us) {
+		EXPECT_TRUE(xsel_read(SR_YIELD, sr_yield_was, sizeof(sr_yield_was)));
+		EXPECT_EQ(0, xsel_write(SR_YIELD, yield_us));
+	}
 	EXPECT_EQ(0, xsel_sh(XPSCTL " redis fill --name " SR_NAME " --server 127.0.0.1:%d >/tmp/stale-fill.log 2>&1 & echo $! >/tmp/stale-fill.pid",
 			     xsel_root(), SR_PORT));
 	return loaded;
@@ -1088,6 +1099,8 @@ static bool stack_up(struct __test_metadata *_metadata, const char *handler_fmt,
 
 static void stack_down(bool loaded_module)
 {
+	if (sr_yield_was[0])
+		xsel_write(SR_YIELD, sr_yield_was);
 	xsel_sh("kill $(cat /tmp/stale-fill.pid) 2>/dev/null; sleep 0.5");
 	xsel_sh("redis-cli -p %d shutdown nosave >/dev/null 2>&1", SR_PORT);
 	xsel_sh(XPSCTL " handler detach " SR_NAME " >/dev/null", xsel_root());
@@ -1106,6 +1119,7 @@ FIXTURE_VARIANT(stale) {
 	int seconds;
 	int kernel_pct;		/* at least this share of GETs in the kernel */
 	bool write_through;	/* plain SETs must have gone write-through */
+	const char *yield_us;	/* set, and some GETs must have yielded */
 };
 
 FIXTURE_VARIANT_ADD(stale, shipped_handler) {
@@ -1125,6 +1139,20 @@ FIXTURE_VARIANT_ADD(stale, shipped_handler_with_eviction) {
 	.kernel_pct = 2,
 };
 
+/*
+ * Redis on CPU 0 with readers and writers, and answers yield as soon as it
+ * waits for a CPU at all: yielded payloads keep their write fences and
+ * SET write-through (XPS_MD_YIELD).
+ */
+FIXTURE_VARIANT_ADD(stale, shipped_handler_yielding) {
+	.handler = "redis",
+	.coherent = true,
+	.seconds = 12,
+	.kernel_pct = 2,
+	.write_through = true,
+	.yield_us = "1",
+};
+
 FIXTURE_VARIANT_ADD(stale, write_fences_disabled) {
 	.handler = "%s/build/bpf/xps_redis_incoherent.bpf.o",
 	.coherent = false,
@@ -1135,7 +1163,8 @@ FIXTURE_VARIANT_ADD(stale, write_fences_disabled) {
 FIXTURE_SETUP(stale)
 {
 	self->loaded_module = stack_up(_metadata, variant->handler, variant->evicting ?
-				       "--maxmemory 3mb --maxmemory-policy allkeys-random" : "");
+				       "--maxmemory 3mb --maxmemory-policy allkeys-random" : "",
+				       variant->yield_us ? "taskset -c 0" : "", variant->yield_us);
 	ASSERT_EQ(0, _metadata->exit_code);
 }
 
@@ -1149,7 +1178,7 @@ TEST_F_TIMEOUT(stale, fast_path_gets_never_return_stale_values, 300)
 	struct worker rw[SR_READERS] = { 0 }, ww[SR_WRITERS] = { 0 };
 	pthread_t rt[SR_READERS], wt[SR_WRITERS], pt;
 	int pressure_failed = 0;
-	long long tx0, tx1, pass0, pass1, wt0, wt1, t;
+	long long tx0, tx1, pass0, pass1, y0, y1, wt0, wt1, t;
 	size_t total = 0, bad = 0, nil = 0, lo = 0, hi = 1;
 	struct rconn *c = rc_new();
 	unsigned int rnd = 1;
@@ -1181,6 +1210,7 @@ TEST_F_TIMEOUT(stale, fast_path_gets_never_return_stale_values, 300)
 
 	tx0 = read_counter("tx");
 	pass0 = read_counter("pass");
+	y0 = read_counter("yielded");
 	wt0 = read_sys(SR_GLOBAL, "write_through_confirmed");
 	ASSERT_LE(0, tx0);
 	ASSERT_LE(0, wt0);
@@ -1217,6 +1247,7 @@ TEST_F_TIMEOUT(stale, fast_path_gets_never_return_stale_values, 300)
 		pthread_join(rt[i], NULL);
 	tx1 = read_counter("tx");
 	pass1 = read_counter("pass");
+	y1 = read_counter("yielded");
 	wt1 = read_sys(SR_GLOBAL, "write_through_confirmed");
 
 	for (i = 0; i < SR_WRITERS; i++)
@@ -1243,8 +1274,10 @@ TEST_F_TIMEOUT(stale, fast_path_gets_never_return_stale_values, 300)
 				      i ? ", " : "", op_names[i], sr.writes[i]);
 		TH_LOG("writes: %s", line);
 	}
-	TH_LOG("%zu GETs (%zu nil), %lld answered by the kernel, %lld passed; %zu inconsistent; %lu evictions of model keys seen; %lld SETs written through",
-	       total, nil, tx1 - tx0, pass1 - pass0, bad, sr.evictions, wt1 - wt0);
+	TH_LOG("%zu GETs (%zu nil), %lld answered by the kernel, %lld passed (%lld yielding to Redis); %zu inconsistent; %lu evictions of model keys seen; %lld SETs written through",
+	       total, nil, tx1 - tx0, pass1 - pass0, y1 - y0, bad, sr.evictions, wt1 - wt0);
+	if (variant->yield_us)
+		EXPECT_LT(0, y1 - y0);
 	if (variant->write_through)
 		EXPECT_LT(0, wt1 - wt0);
 	if (sr.evicting)
@@ -1276,7 +1309,7 @@ FIXTURE_SETUP(wt)
 {
 	int i;
 
-	self->loaded_module = stack_up(_metadata, "redis", "");
+	self->loaded_module = stack_up(_metadata, "redis", "", "", NULL);
 	ASSERT_EQ(0, _metadata->exit_code);
 	for (i = 0; i < 3; i++) {
 		self->c[i] = rc_new();
