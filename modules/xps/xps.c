@@ -936,9 +936,8 @@ __bpf_kfunc void bpf_xps_fence_write(struct xps_md *md, u32 slot)
  * For that the write must be the payload's first message, which the
  * handler knows; the application must owe nothing before this payload (no
  * XPS_MD_PASS_ONLY, unless with XPS_MD_YIELD), so that its next write is
- * the reply; and no other
- * write to the slot, nor to all slots, may be pending, so that none the
- * application applies later is older. Otherwise, or when the connection
+ * the reply; and no other write to the slot, nor to all slots, may be
+ * pending, so that none the application applies later is older. Otherwise, or when the connection
  * already waits for a reply or holds its fences, nothing changes.
  *
  * Return: the token the slot gets with the confirmation, or 0.
