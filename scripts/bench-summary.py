@@ -324,36 +324,36 @@ def xps(runs):
         h = row.get("xps_handler_us_per_call")
         h = f"{h['median']:.1f}" if h else "-"
         print(f"| {row['label']} | {'; '.join(parts)} | {cmds} | {h} |")
-    mixes = [r for r in summary if "stock_set_p99_ms" in r]
-    if mixes:
+    def table(title, header, rows, line):
+        # a Markdown table of the rows that have figures for it
+        if not rows:
+            return
         print()
-        print("| workload | GET p99 ms stock → XPS | SET p99 ms stock → XPS | SET p99 | "
-              "yielded to the owner | Redis on a CPU, stock → XPS (softirq in its context included) "
-              "| Redis runnable, waiting | mean wait per slice, µs |")
-        print("|---|---|---|---|---|---|---|---|")
-        for row in mixes:
+        if title:
+            print(title)
+            print()
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for row in rows:
             y = row.get("xps_yielded")
             y = f"{y['median'] * 100:.1f}%" if y else "-"
-            print(f"| {row['label']} | {absolute(row, 'get_p99_ms', 1)} "
-                  f"| {absolute(row, 'set_p99_ms', 1)} | {cell(row, 'set_p99_ms_ratio')} | {y} "
-                  f"| {absolute(row, 'server_run_share', 2)} "
-                  f"| {absolute(row, 'server_wait_share', 2)} "
-                  f"| {absolute(row, 'server_wait_us_per_slice', 0)} |")
-    ab = [r for r in summary if "noyield_rps_ratio" in r]
-    if ab:
-        print()
-        print("Yield on (yield_us as in the settings) and off (0), each against stock in the "
-              "same repetition:")
-        print()
-        print("| workload | throughput on / off | p99 on / off | GET p99 on / off | "
-              "SET p99 on / off | yielded |")
-        print("|---|---|---|---|---|---|")
-        for row in ab:
-            y = row.get("xps_yielded")
-            y = f"{y['median'] * 100:.1f}%" if y else "-"
-            pairs = [f"{cell(row, k + '_ratio')} / {cell(row, 'noyield_' + k + '_ratio')}"
-                     for k in ("rps", "p99_ms", "get_p99_ms", "set_p99_ms")]
-            print(f"| {row['label']} | " + " | ".join(pairs) + f" | {y} |")
+            print("| " + " | ".join([row["label"]] + line(row) + [y]) + " |")
+
+    table(None, ["workload", "GET p99 ms stock → XPS", "SET p99 ms stock → XPS", "SET p99",
+                 "Redis on a CPU, stock → XPS (softirq in its context included)",
+                 "Redis runnable, waiting", "mean wait per slice, µs", "yielded to the owner"],
+          [r for r in summary if "stock_set_p99_ms" in r],
+          lambda row: [absolute(row, "get_p99_ms", 1), absolute(row, "set_p99_ms", 1),
+                       cell(row, "set_p99_ms_ratio"), absolute(row, "server_run_share", 2),
+                       absolute(row, "server_wait_share", 2),
+                       absolute(row, "server_wait_us_per_slice", 0)])
+    table("Yield on (yield_us as in the settings) and off (0), each against stock in the "
+          "same repetition:",
+          ["workload", "throughput on / off", "p99 on / off", "GET p99 on / off",
+           "SET p99 on / off", "yielded"],
+          [r for r in summary if "noyield_rps_ratio" in r],
+          lambda row: [f"{cell(row, k + '_ratio')} / {cell(row, 'noyield_' + k + '_ratio')}"
+                       for k in ("rps", "p99_ms", "get_p99_ms", "set_p99_ms")])
     for t in targets:
         verdict = "met" if t["met"] else "NOT met"
         every = "" if t["met"] == t["met_every_rep"] else " (not in every repetition)"

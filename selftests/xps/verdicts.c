@@ -775,6 +775,15 @@ static int hog_done(pid_t hog)
 	return waitpid(hog, &st, 0) == hog && WIFEXITED(st) && !WEXITSTATUS(st);
 }
 
+/* a passes HELLO to the owner, which then owes; 50 ms later b sends PING. */
+static int ping_while_owing(int a, int b)
+{
+	if (send_s(a, "HELLO\n"))
+		return -1;
+	usleep(50000);
+	return send_s(b, "PING\n");
+}
+
 /*
  * Answers yield to a starved owner. Connection a passes HELLO to the
  * owner while a real-time spinner holds the owner's CPU; 50 ms later a
@@ -812,9 +821,7 @@ TEST_F_TIMEOUT(xps, answers_yield_to_a_starved_owner, 300)
 	y0 = handler_counter("yield", "yielded");
 	hog = cpu_hog(600);
 	ASSERT_LT(0, hog);
-	ASSERT_EQ(0, send_s(a, "HELLO\n"));
-	usleep(50000);
-	ASSERT_EQ(0, send_s(b, "PING\n"));
+	ASSERT_EQ(0, ping_while_owing(a, b));
 	EXPECT_EQ(9, recv_n(b, buf, 9));
 	EXPECT_STREQ("APP:PING\n", buf);
 	EXPECT_TRUE(hog_done(hog));
@@ -830,9 +837,7 @@ TEST_F_TIMEOUT(xps, answers_yield_to_a_starved_owner, 300)
 	/* Stopped is not starved. */
 	ASSERT_EQ(0, kill(owner, SIGSTOP));
 	ASSERT_EQ(0, wait_state(owner, 'T'));
-	ASSERT_EQ(0, send_s(a, "HELLO\n"));
-	usleep(50000);
-	ASSERT_EQ(0, send_s(b, "PING\n"));
+	ASSERT_EQ(0, ping_while_owing(a, b));
 	EXPECT_EQ(7, recv_n(b, buf, 7));
 	EXPECT_STREQ("+PONG\r\n", buf);
 	ASSERT_EQ(0, kill(owner, SIGCONT));
@@ -843,9 +848,7 @@ TEST_F_TIMEOUT(xps, answers_yield_to_a_starved_owner, 300)
 	ASSERT_EQ(0, xsel_write(YIELD_PARAM, "0"));
 	hog = cpu_hog(600);
 	ASSERT_LT(0, hog);
-	ASSERT_EQ(0, send_s(a, "HELLO\n"));
-	usleep(50000);
-	ASSERT_EQ(0, send_s(b, "PING\n"));
+	ASSERT_EQ(0, ping_while_owing(a, b));
 	EXPECT_EQ(7, recv_n(b, buf, 7));
 	EXPECT_STREQ("+PONG\r\n", buf);
 	EXPECT_EQ(0, waitpid(hog, NULL, WNOHANG));
