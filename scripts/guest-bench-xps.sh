@@ -159,6 +159,8 @@ host)
 esac
 cli() { "${CLI[@]}" "$@"; }
 cli_exec() { exec "${CLI[@]}" "$@"; }
+# redis-mixload against the server, over the benchmark's keys
+mixload() { cli "$MIXLOAD" --server "$SRV_IP:6379" -k "$KEYS" --prefix "$PREFIX" "$@"; }
 
 # Names in the guest's kallsyms for BPF programs, so profiles show handlers.
 sysctl -q net.core.bpf_jit_kallsyms=1 || true
@@ -343,9 +345,9 @@ busy_str() { sed -n 's/.*"busy_cpus":\([0-9.]*\).*/\1 CPUs/p' <<<"$CPU_JSON"; }	
 run_mix() { # mode rep get-ratio workload
 	local c0 c1 x0 x1 res pid
 	# one GET of every key: the XPS cache's first misses (both modes alike)
-	cli "$MIXLOAD" --server "$SRV_IP:6379" --sequential --get-ratio 1 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX >/dev/null
+	mixload --sequential --get-ratio 1 -c "$CONNS" -t "$CT" >/dev/null
 	sleep 1
-	cli "$MIXLOAD" --server "$SRV_IP:6379" --get-ratio "$3" -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX \
+	mixload --get-ratio "$3" -c "$CONNS" -t "$CT" \
 		-d "$SECS" --warmup $WARM_S --seed "$2" --json >$T/mix.json &
 	pid=$!
 	sleep $WARM_S
@@ -373,7 +375,7 @@ if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
 	srv redis-server --port 6379 --unixsocket $SOCK --daemonize yes --save '' --appendonly no --protected-mode no \
 		--logfile $T/redis.log --pidfile $T/redis.pid
 	for _ in $(seq 50); do redis_cli ping >/dev/null 2>&1 && break; sleep 0.2; done
-	cli "$MIXLOAD" --server "$SRV_IP:6379" --sequential --get-ratio 0 -k "$KEYS" -c "$CONNS" -t 2 --prefix $PREFIX
+	mixload --sequential --get-ratio 0 -c "$CONNS" -t 2
 	n=$(redis_cli dbsize)
 	SRV_PID=$(cat $T/redis.pid)
 	[ "$n" = "$KEYS" ] || { log "redis holds $n keys, not $KEYS"; exit 1; }
@@ -391,10 +393,10 @@ if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
 	# code the first time it runs)
 	for mode in xps stock; do
 		[ $mode = stock ] || xps_on redis
-		cli "$MIXLOAD" --server "$SRV_IP:6379" --sequential --get-ratio 1 -k "$KEYS" -c "$CONNS" -t "$CT" --prefix $PREFIX >/dev/null
+		mixload --sequential --get-ratio 1 -c "$CONNS" -t "$CT" >/dev/null
 		for ratio in 1 0.95 0.75; do
-			log "warm-up $mode, GET ratio $ratio: $(cli "$MIXLOAD" --server "$SRV_IP:6379" --get-ratio $ratio -k "$KEYS" \
-				-c "$CONNS" -t "$CT" --prefix $PREFIX -d 3 --warmup 0)"
+			log "warm-up $mode, GET ratio $ratio: $(mixload --get-ratio $ratio \
+				-c "$CONNS" -t "$CT" -d 3 --warmup 0)"
 		done
 		[ $mode = stock ] || xps_off redis
 	done
@@ -403,23 +405,15 @@ if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
 	[ "${BENCH_YIELD_AB:-0}" = 0 ] || modes+=" xps-noyield"
 	for rep in $(seq 1 "$REPS"); do
 		for mode in $modes; do
-			if [ $mode = xps-noyield ]; then
-				xps_on redis
-				echo 0 >/sys/module/xps/parameters/yield_us
-				run_mix $mode "$rep" 0.95 redis-mix95
-				run_mix $mode "$rep" 0.75 redis-mix75
-				xps_off redis
-				continue
-			fi
 			[ $mode = stock ] || xps_on redis
-			run_rb $mode "$rep"
+			# xps-noyield: the same handler with yield_us=0, the mixes only
+			[ $mode != xps-noyield ] || echo 0 >/sys/module/xps/parameters/yield_us
+			[ $mode = xps-noyield ] || run_rb $mode "$rep"
 			run_mix $mode "$rep" 0.95 redis-mix95
 			run_mix $mode "$rep" 0.75 redis-mix75
-			if [ $mode = xps ]; then
-				xps_off redis
-				printf '{"workload":"filler","mode":"xps","rep":%d,"stats":%s}\n' "$rep" \
-					"$(tail -1 $T/fill.json)" >>"$OUT"
-			fi
+			[ $mode = stock ] || xps_off redis
+			[ $mode != xps ] || printf '{"workload":"filler","mode":"xps","rep":%d,"stats":%s}\n' "$rep" \
+				"$(tail -1 $T/fill.json)" >>"$OUT"
 		done
 	done
 	redis_cli shutdown nosave >/dev/null 2>&1 || true

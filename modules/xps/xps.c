@@ -493,12 +493,18 @@ MODULE_PARM_DESC(yield_us,
 
 static atomic_t xps_owing[1 << XPS_OWED_BITS];
 
+/* The count of connections owing a reply on @sk's port. */
+static atomic_t *xps_owing_of(const struct sock *sk)
+{
+	return &xps_owing[hash_32(sk->sk_num, XPS_OWED_BITS)];
+}
+
 /* A pass: the application owes a reply on @c. */
 static void xps_owe(struct xps_conn *c, struct sock *sk)
 {
 	if (c->owing)
 		return;
-	c->owed = &xps_owing[hash_32(sk->sk_num, XPS_OWED_BITS)];
+	c->owed = xps_owing_of(sk);
 	c->owing = true;
 	atomic_inc(c->owed);
 }
@@ -523,8 +529,7 @@ static bool xps_yield(struct xps_h *h, struct sock *sk)
 	struct task_struct *p;
 	u64 queued;
 
-	if (!limit || !h->owner ||
-	    !atomic_read(&xps_owing[hash_32(sk->sk_num, XPS_OWED_BITS)]))
+	if (!limit || !h->owner || !atomic_read(xps_owing_of(sk)))
 		return false;
 	p = pid_task(h->owner, PIDTYPE_TGID);
 	if (!p)
@@ -744,8 +749,7 @@ static void xps_sent(struct sock *sk, const struct iov_iter *from, u32 seq,
 	struct xps_conn *c;
 	size_t n;
 
-	if (!atomic_read(&xps_owing[hash_32(sk->sk_num, XPS_OWED_BITS)]) &&
-	    !atomic_read(&xps_nwt))
+	if (!atomic_read(xps_owing_of(sk)) && !atomic_read(&xps_nwt))
 		return;
 	c = rhashtable_lookup(&xps_conns, &sk, xps_conn_params);
 	if (!c)
