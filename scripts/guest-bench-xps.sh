@@ -75,6 +75,9 @@
 #                           attached with --owner) may owe a reply while
 #                           waiting for a CPU before answers yield to it;
 #                           0: never
+#   BENCH_SERVER_POLICY [other] redis-server's scheduling policy, both
+#                           modes: other (SCHED_OTHER) or batch (SCHED_BATCH:
+#                           its wakeups do not preempt the running task)
 #   BENCH_YIELD_AB [0]      1: a third mode in every repetition,
 #                           "xps-noyield" (yield_us=0), runs the mixes too:
 #                           yield on and off against stock in one boot
@@ -125,6 +128,11 @@ rm -f $T/yield_us
 
 log() { printf '[guest-bench-xps] %s\n' "$*"; }
 srv() { taskset -c "$SRV_CPUS" "$@"; }
+case ${BENCH_SERVER_POLICY:-other} in
+other) SRV_POL=() ;;
+batch) SRV_POL=(chrt -b 0) ;;
+*) log "BENCH_SERVER_POLICY must be other or batch"; exit 2 ;;
+esac
 # cli: a client where BENCH_CLIENT says; cli_exec: the same, in place of
 # the calling (sub)shell, so that killing that process stops the client
 case $CLIENT in
@@ -372,12 +380,13 @@ run_mix() { # mode rep get-ratio workload
 
 if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
 	log "redis: preloading $KEYS keys (32-byte keys, 128-byte values)"
-	srv redis-server --port 6379 --unixsocket $SOCK --daemonize yes --save '' --appendonly no --protected-mode no \
+	"${SRV_POL[@]}" taskset -c "$SRV_CPUS" redis-server --port 6379 --unixsocket $SOCK --daemonize yes --save '' --appendonly no --protected-mode no \
 		--logfile $T/redis.log --pidfile $T/redis.pid
 	for _ in $(seq 50); do redis_cli ping >/dev/null 2>&1 && break; sleep 0.2; done
 	mixload --sequential --get-ratio 0 -c "$CONNS" -t 2
 	n=$(redis_cli dbsize)
 	SRV_PID=$(cat $T/redis.pid)
+	log "redis-server: $(chrt -p "$SRV_PID" | head -1)"
 	[ "$n" = "$KEYS" ] || { log "redis holds $n keys, not $KEYS"; exit 1; }
 
 	# Calibration (also warms up TCG's translations of both paths)
