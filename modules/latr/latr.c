@@ -26,10 +26,12 @@
  *                   the IPI of a forced completion). The bit operations are
  *                   fully ordered atomics, so of two CPUs clearing the last
  *                   two bits at least one sees the mask empty; the cmpxchg
- *                   lets exactly one retire the state.
+ *                   lets exactly one complete the state, and that one
+ *                   drops it from the mm's pending count.
  *  DONE -> FREE     the reclaimer only (a work item, never concurrent with
  *                   itself): frees the pages, drops the mm, then releases
  *                   the slot to its owner.
+ * A bitmap of the slots not FREE (latr_busy) lets every scan skip the rest.
  * A state whose bound (timeout_us) expires is completed by IPIs to the CPUs
  * still named in it: CPUs that do not tick (idle, nohz_full) are handled,
  * not forgotten. So is a range about to be mapped or populated again
@@ -164,15 +166,29 @@ static DECLARE_DELAYED_WORK(latr_work, latr_reclaim);
 
 static unsigned int latr_nr_slots;	/* nr_cpu_ids * LATR_RING */
 
+/*
+ * One bit per slot that is not FREE (ACTIVE, or DONE and not yet retired),
+ * so that the scans (sweep, reuse, steer, collect) visit the few slots in
+ * use instead of every slot of every ring: the reuse and steer scans run
+ * with mmap_lock held for writing. The owning CPU sets a slot's bit before
+ * the release store that publishes the state; the reclaimer clears it in
+ * latr_retire() before the release store that hands the slot back. So a
+ * reader that sees a state as ACTIVE through acquire (the state's release,
+ * or mmap_lock taken after the munmap that recorded it) also sees its bit,
+ * and a clear never lands on the slot's next state. A sweeping CPU may
+ * read its "owed" count before the bit of a new state is visible; it then
+ * finds that state at its next sweep, as it would a state recorded a
+ * moment later.
+ */
+static unsigned long *latr_busy;
+
+#define for_each_busy_slot(idx) \
+	for_each_set_bit(idx, latr_busy, latr_nr_slots)
+
 /* Slot @idx of the whole region: CPU idx / LATR_RING, entry idx % LATR_RING */
 static struct latr_state *latr_slot_at(unsigned int idx)
 {
 	return latr_region + (size_t)idx * latr_stride;
-}
-
-static struct latr_state *latr_slot(int cpu, unsigned int i)
-{
-	return latr_slot_at(cpu * LATR_RING + i);
 }
 
 static bool latr_wants(struct mm_struct *mm)
@@ -206,7 +222,7 @@ static bool latr_defer(struct mmu_gather *tlb,
 	struct mmu_gather_batch *pages;
 	struct latr_state *s;
 	struct latr_cpu *lc;
-	unsigned int nr;
+	unsigned int idx, nr;
 	int cpu, other;
 
 	if (!latr_wants(mm))
@@ -218,7 +234,8 @@ static bool latr_defer(struct mmu_gather *tlb,
 		goto stock;
 
 	lc = this_cpu_ptr(&latr_cpu);
-	s = latr_slot(cpu, lc->head % LATR_RING);
+	idx = cpu * LATR_RING + lc->head % LATR_RING;
+	s = latr_slot_at(idx);
 	/* Pairs with the release in latr_retire(): the slot is ours again. */
 	if (atomic_read_acquire(&s->status) != LATR_FREE) {
 		latr_count(LATR_STAT_FALLBACK_RING_FULL, 1);
@@ -248,7 +265,11 @@ static bool latr_defer(struct mmu_gather *tlb,
 		atomic_inc(&per_cpu(latr_cpu, other).owed);
 		nr++;
 	}
+	/* Nothing owed: no CPU will complete it, so it is complete now. */
+	if (!nr)
+		tlb_lazy_pending_dec(mm);
 	atomic_inc(&latr_live);
+	set_bit(idx, latr_busy);
 	/* Publish: a sweeper that sees ACTIVE sees every field above. */
 	atomic_set_release(&s->status, nr ? LATR_ACTIVE : LATR_DONE);
 	lc->head++;
@@ -274,14 +295,26 @@ stock:
 	return false;
 }
 
-/* This CPU has flushed @s: clear its bit; the last one retires @s. */
+/*
+ * This CPU has flushed @s: clear its bit; the last one completes @s.
+ *
+ * The CPU that completes @s also drops it from the mm's pending count at
+ * once, not when the reclaimer frees its pages a tick or more later: while
+ * the count is non-zero, every mmap, mremap and page fault of the mm calls
+ * ->reuse() (and mmap ->steer()), and a process that munmaps all the time
+ * (Apache with EnableMMAP) would never see it at zero. The pages stay held
+ * until latr_retire(), but no CPU can reach them through its TLB any more,
+ * which is all ->reuse() has to guarantee. The cmpxchg is fully ordered:
+ * the decrement comes after every CPU's flush and clear, which it saw.
+ */
 static void latr_cleared(struct latr_state *s, int cpu)
 {
 	if (!test_and_clear_bit(cpu, s->pending))
 		return;
 	atomic_dec(&per_cpu(latr_cpu, cpu).owed);
-	if (bitmap_empty(s->pending, nr_cpu_ids))
-		atomic_cmpxchg(&s->status, LATR_ACTIVE, LATR_DONE);
+	if (bitmap_empty(s->pending, nr_cpu_ids) &&
+	    atomic_cmpxchg(&s->status, LATR_ACTIVE, LATR_DONE) == LATR_ACTIVE)
+		tlb_lazy_pending_dec(s->mm);
 }
 
 /* Flush @s on this CPU if it still owes it. Interrupts disabled. */
@@ -308,7 +341,7 @@ static void latr_sweep(enum tlb_lazy_point point)
 	unsigned int idx, flushed = 0;
 
 	if (atomic_read(this_cpu_ptr(&latr_cpu.owed))) {
-		for (idx = 0; idx < latr_nr_slots; idx++)
+		for_each_busy_slot(idx)
 			flushed += latr_flush_one(latr_slot_at(idx), me,
 						  !switching);
 	}
@@ -365,7 +398,7 @@ static void latr_reuse(struct mm_struct *mm, unsigned long start,
 	struct latr_state *s;
 	unsigned int idx;
 
-	for (idx = 0; idx < latr_nr_slots; idx++) {
+	for_each_busy_slot(idx) {
 		s = latr_slot_at(idx);
 		if (atomic_read_acquire(&s->status) != LATR_ACTIVE ||
 		    !latr_overlaps(s, mm, start, end))
@@ -402,7 +435,7 @@ static unsigned long latr_steer(struct mm_struct *mm, unsigned long start,
 
 	do {
 		moved = false;
-		for (idx = 0; idx < latr_nr_slots; idx++) {
+		for_each_busy_slot(idx) {
 			s = latr_slot_at(idx);
 			if (atomic_read_acquire(&s->status) != LATR_ACTIVE ||
 			    s->end == TLB_FLUSH_ALL ||
@@ -444,14 +477,13 @@ static u64 latr_age_ns(const struct latr_state *s, u64 now)
 	return now > s->recorded_ns ? now - s->recorded_ns : 0;
 }
 
-/* Free what @s held and hand the slot back to its owner. */
-static void latr_retire(struct latr_state *s, u64 now)
+/* Free what slot @idx (@s) held and hand the slot back to its owner. */
+static void latr_retire(struct latr_state *s, unsigned int idx, u64 now)
 {
 	u64 delay = latr_age_ns(s, now);
 
 	tlb_lazy_free_pages(s->pages);
 	s->pages = NULL;
-	tlb_lazy_pending_dec(s->mm);
 	mmdrop(s->mm);
 	s->mm = NULL;
 	latr_count(LATR_STAT_RECLAIMED, 1);
@@ -459,7 +491,8 @@ static void latr_retire(struct latr_state *s, u64 now)
 	if (delay > latr_reclaim_delay_max_ns)
 		WRITE_ONCE(latr_reclaim_delay_max_ns, delay);
 	atomic_dec(&latr_live);
-	/* Pairs with the acquire in latr_defer(). */
+	clear_bit(idx, latr_busy);
+	/* Pairs with the acquire in latr_defer(); orders the clear too. */
 	atomic_set_release(&s->status, LATR_FREE);
 }
 
@@ -470,7 +503,7 @@ static void latr_collect(bool drain)
 	struct latr_state *s;
 	unsigned int idx;
 
-	for (idx = 0; idx < latr_nr_slots; idx++) {
+	for_each_busy_slot(idx) {
 		int status;
 
 		s = latr_slot_at(idx);
@@ -484,7 +517,7 @@ static void latr_collect(bool drain)
 			status = atomic_read_acquire(&s->status);
 		}
 		if (status == LATR_DONE)
-			latr_retire(s, local_clock());
+			latr_retire(s, idx, local_clock());
 		cond_resched();
 	}
 }
@@ -727,6 +760,11 @@ static int __init latr_init(void)
 	latr_region = vzalloc(size);
 	if (!latr_region)
 		return -ENOMEM;
+	latr_busy = bitmap_zalloc(latr_nr_slots, GFP_KERNEL);
+	if (!latr_busy) {
+		err = -ENOMEM;
+		goto free_region;
+	}
 	for_each_possible_cpu(cpu)
 		per_cpu(latr_cpu, cpu).head = 0;
 
@@ -754,6 +792,7 @@ remove_groups:
 put_kobj:
 	kobject_put(latr_kobj);
 free_region:
+	bitmap_free(latr_busy);
 	vfree(latr_region);
 	return err;
 }
@@ -769,6 +808,7 @@ static void __exit latr_exit(void)
 
 	sysfs_remove_groups(latr_kobj, latr_groups);
 	kobject_put(latr_kobj);
+	bitmap_free(latr_busy);
 	vfree(latr_region);
 	pr_info("unloaded\n");
 }
