@@ -6,6 +6,7 @@
 #   BENCH_OVERHEAD_REPS=10 (repetitions of the short overhead workloads),
 #   BENCH_ONLY="munmap apache noshoot ctxsw" (a subset), BENCH_PROFILE=1
 #   (a profiled Apache run per mode: build/results/latr-profile.txt),
+#   BENCH_APACHE_WARMUP_S=5 (an unmeasured Apache run per mode first),
 #   LATR_PARAMS='idle_leave=0' (insmod),
 #   VM_ICOUNT=SHIFT: count instructions instead of host time (see
 #   scripts/vm-run.sh); the results go to latr-icount.json, so a timed run's
@@ -25,7 +26,7 @@ RAW=$B/results/$name-runs.jsonl
 mkdir -p "$B/results"
 cd "$ROOT" || exit 2
 vars=()
-for v in BENCH_REPS BENCH_SCALE BENCH_ONLY BENCH_OVERHEAD_REPS BENCH_PROFILE BENCH_PERF_HZ LATR_PARAMS; do
+for v in BENCH_REPS BENCH_SCALE BENCH_ONLY BENCH_OVERHEAD_REPS BENCH_PROFILE BENCH_PERF_HZ BENCH_APACHE_WARMUP_S LATR_PARAMS; do
 	[ -z "${!v:-}" ] || vars+=("$v=$(printf '%q' "${!v}")")
 done
 extra=()

@@ -22,12 +22,15 @@
  * Life of a state, and who may write what:
  *  FREE -> ACTIVE   the owning CPU, preemption disabled (latr_defer()):
  *                   fills every field, then publishes with a release store.
- *  ACTIVE -> DONE   the last CPU to clear its bit in ->pending (a sweep, or
+ *  ACTIVE -> COMPLETING -> DONE
+ *                   the last CPU to clear its bit in ->pending (a sweep, or
  *                   the IPI of a forced completion). The bit operations are
  *                   fully ordered atomics, so of two CPUs clearing the last
  *                   two bits at least one sees the mask empty; the cmpxchg
- *                   lets exactly one complete the state, and that one
- *                   drops it from the mm's pending count.
+ *                   to COMPLETING lets exactly one complete the state. That
+ *                   one drops it from the mm's pending count, then
+ *                   releases it as DONE: until then the reclaimer leaves
+ *                   it alone, so ->mm is still held.
  *  DONE -> FREE     the reclaimer only (a work item, never concurrent with
  *                   itself): frees the pages, drops the mm, then releases
  *                   the slot to its owner.
@@ -72,6 +75,7 @@
 enum latr_status {
 	LATR_FREE,
 	LATR_ACTIVE,
+	LATR_COMPLETING,	/* flushed everywhere, leaving the pending count */
 	LATR_DONE,
 };
 
@@ -305,7 +309,9 @@ stock:
  * (Apache with EnableMMAP) would never see it at zero. The pages stay held
  * until latr_retire(), but no CPU can reach them through its TLB any more,
  * which is all ->reuse() has to guarantee. The cmpxchg is fully ordered:
- * the decrement comes after every CPU's flush and clear, which it saw.
+ * the decrement comes after every CPU's flush and clear, which it saw. It
+ * must also come before the state is DONE: from then on the reclaimer may
+ * retire it and drop its reference to the mm at any moment.
  */
 static void latr_cleared(struct latr_state *s, int cpu)
 {
@@ -313,8 +319,11 @@ static void latr_cleared(struct latr_state *s, int cpu)
 		return;
 	atomic_dec(&per_cpu(latr_cpu, cpu).owed);
 	if (bitmap_empty(s->pending, nr_cpu_ids) &&
-	    atomic_cmpxchg(&s->status, LATR_ACTIVE, LATR_DONE) == LATR_ACTIVE)
+	    atomic_cmpxchg(&s->status, LATR_ACTIVE,
+			   LATR_COMPLETING) == LATR_ACTIVE) {
 		tlb_lazy_pending_dec(s->mm);
+		atomic_set_release(&s->status, LATR_DONE);
+	}
 }
 
 /* Flush @s on this CPU if it still owes it. Interrupts disabled. */
