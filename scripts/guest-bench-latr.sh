@@ -198,25 +198,34 @@ EOF
 		' $T/trace | sort -rn | head -12
 	}
 	apache_profile() { # mode
-		local ev w
+		local ev w wt
 		echo 0 >$T/tracing_on
 		echo 65536 >$T/buffer_size_kb
 		for ev in ipi_send_cpu ipi_send_cpumask; do
 			echo 1 >$T/events/ipi/$ev/enable
 		done
 		echo 1 >$T/options/stacktrace
+		# Two runs: the IPI tracepoints with their kernel stacks, then
+		# perf alone. Unwinding a stack at every IPI costs the sender
+		# thousands of instructions, mostly stock's shootdowns, some with
+		# mmap_lock held: sampled together, the CPU profile showed that
+		# cost instead of the workload's (LATR 1.20x stock in such a run,
+		# 0.96x without it, counted in instructions).
 		apache_start
 		echo >$T/trace
 		echo 1 >$T/tracing_on
-		w=$(apache_wrk perf record -a -F "${BENCH_PERF_HZ:-250}" -e cpu-clock -o $A/perf.data -q --)
+		wt=$(apache_wrk)
 		echo 0 >$T/tracing_on
 		echo 0 >$T/options/stacktrace
 		for ev in ipi_send_cpu ipi_send_cpumask; do
 			echo 0 >$T/events/ipi/$ev/enable
 		done
 		apache_stop
+		apache_start
+		w=$(apache_wrk perf record -a -F "${BENCH_PERF_HZ:-250}" -e cpu-clock -o $A/perf.data -q --)
+		apache_stop
 		{
-			echo "## Apache, $1 (profiled run, not in the ratios): $(echo "$w" | awk '/Requests\/sec/ {print $2}') req/s"
+			echo "## Apache, $1 (profiled runs, not in the ratios): $(echo "$wt" | awk '/Requests\/sec/ {print $2}') req/s with the IPIs traced, $(echo "$w" | awk '/Requests\/sec/ {print $2}') req/s under perf"
 			echo
 			echo "### IPIs sent (ipi tracepoints), by call site and callback"
 			echo "events lost to overruns: $(trace_lost)"
