@@ -209,8 +209,8 @@ EOF
 		# perf alone. Unwinding a stack at every IPI costs the sender
 		# thousands of instructions, mostly stock's shootdowns, some with
 		# mmap_lock held: sampled together, the CPU profile showed that
-		# cost instead of the workload's (LATR 1.20x stock in such a run,
-		# 0.96x without it, counted in instructions).
+		# cost instead of the workload's (LATR 1.22x stock in such a run,
+		# 0.95x without it, counted in instructions).
 		apache_start
 		echo >$T/trace
 		echo 1 >$T/tracing_on
