@@ -451,8 +451,7 @@ static __always_inline int xps_redis_run(struct xps_md *md,
 	 */
 	sc->write_through = conf && conf->write_through && sc->enabled &&
 			    !sc->writes_global &&
-			    (md->flags & (XPS_MD_PASS_ONLY | XPS_MD_YIELD)) !=
-			    XPS_MD_PASS_ONLY &&
+			    XPS_MD_OWES_NOTHING(md->flags) &&
 			    !(state & (XPS_REDIS_ST_DB | XPS_REDIS_ST_MULTI |
 				       XPS_REDIS_ST_TAINT));
 	if ((state & XPS_REDIS_ST_VALID) &&

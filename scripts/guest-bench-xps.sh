@@ -380,7 +380,7 @@ run_mix() { # mode rep get-ratio workload
 
 if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
 	log "redis: preloading $KEYS keys (32-byte keys, 128-byte values)"
-	"${SRV_POL[@]}" taskset -c "$SRV_CPUS" redis-server --port 6379 --unixsocket $SOCK --daemonize yes --save '' --appendonly no --protected-mode no \
+	srv "${SRV_POL[@]}" redis-server --port 6379 --unixsocket $SOCK --daemonize yes --save '' --appendonly no --protected-mode no \
 		--logfile $T/redis.log --pidfile $T/redis.pid
 	for _ in $(seq 50); do redis_cli ping >/dev/null 2>&1 && break; sleep 0.2; done
 	mixload --sequential --get-ratio 0 -c "$CONNS" -t 2

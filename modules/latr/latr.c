@@ -252,7 +252,6 @@ static bool latr_defer(struct mmu_gather *tlb,
 	}
 
 	mmgrab(mm);
-	tlb_lazy_pending_inc(mm);
 	s->mm = mm;
 	s->start = range->start;
 	s->end = range->end;
@@ -269,9 +268,9 @@ static bool latr_defer(struct mmu_gather *tlb,
 		atomic_inc(&per_cpu(latr_cpu, other).owed);
 		nr++;
 	}
-	/* Nothing owed: no CPU will complete it, so it is complete now. */
-	if (!nr)
-		tlb_lazy_pending_dec(mm);
+	/* Nothing owed: the state is complete now and never counts. */
+	if (nr)
+		tlb_lazy_pending_inc(mm);
 	atomic_inc(&latr_live);
 	set_bit(idx, latr_busy);
 	/* Publish: a sweeper that sees ACTIVE sees every field above. */

@@ -955,7 +955,7 @@ __bpf_kfunc u64 bpf_xps_fence_write_through(struct xps_md *md, u32 slot,
 	u64 token = 0;
 
 	if (!c || slot >= XPS_SLOTS || !ok__sz || ok__sz > XPS_CONFIRM_MAX ||
-	    (md->flags & (XPS_MD_PASS_ONLY | XPS_MD_YIELD)) == XPS_MD_PASS_ONLY)
+	    !XPS_MD_OWES_NOTHING(md->flags))
 		return 0;
 	spin_lock(&xps_fence_lock);
 	if (c->wt || c->hold || c->hold_forever || READ_ONCE(xps_poisoned) ||

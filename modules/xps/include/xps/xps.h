@@ -70,6 +70,14 @@ enum xps_verdict {
 #define XPS_MD_PASS_ONLY	0x2U
 #define XPS_MD_YIELD		0x4U
 
+/*
+ * True when the application owes no reply from before the payload of
+ * @flags (not PASS_ONLY, or PASS_ONLY only to yield): its next write on the
+ * connection is then the reply to this payload (SET write-through).
+ */
+#define XPS_MD_OWES_NOTHING(flags) \
+	(((flags) & (XPS_MD_PASS_ONLY | XPS_MD_YIELD)) != XPS_MD_PASS_ONLY)
+
 /* Read-only context of one handle() call. */
 struct xps_md {
 	__u32 len;		/* payload bytes offered */
