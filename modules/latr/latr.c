@@ -36,9 +36,15 @@
  *                   the slot to its owner.
  * A bitmap of the slots not FREE (latr_busy) lets every scan skip the rest.
  * A state whose bound (timeout_us) expires is completed by IPIs to the CPUs
- * still named in it: CPUs that do not tick (idle, nohz_full) are handled,
- * not forgotten. So is a range about to be mapped or populated again
- * (latr_reuse()), synchronously, before the kernel goes on.
+ * still named in it that do not tick (idle, nohz_full): they are handled,
+ * not forgotten. A CPU that does tick and still owes the state after
+ * timeout_us has taken no tick since the state was recorded: it runs with
+ * interrupts off, or it is a vCPU its host has not run (or, under QEMU
+ * TCG, whose timer the host has not fired). It sweeps at its next tick; an
+ * IPI would buy an earlier reclaim with an interrupt, so it gets one only
+ * after stall_timeouts times the bound. A range about to be mapped or
+ * populated again is completed synchronously, before the kernel goes on
+ * (latr_reuse()).
  *
  * Each CPU keeps a count of the states that name it ("owed"), so the sweep
  * at every tick costs one per-CPU read when there is nothing to do.
@@ -61,6 +67,7 @@
 #include <linux/sizes.h>
 #include <linux/smp.h>
 #include <linux/sysfs.h>
+#include <linux/tick.h>
 #include <linux/tlb_lazy.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
@@ -95,6 +102,7 @@ struct latr_state {
 	atomic_t status;
 	u8 stride_shift;
 	bool freed_tables;
+	bool waited;		/* the reclaimer gave a stalled CPU more time */
 	unsigned long start;
 	unsigned long end;
 	struct mm_struct *mm;
@@ -107,6 +115,12 @@ struct latr_state {
 struct latr_cpu {
 	unsigned int head;	/* next slot of this CPU's ring (owner only) */
 	atomic_t owed;		/* ACTIVE states that still name this CPU */
+	/*
+	 * The CPU's last sweep was at a tick or switch (true), or before it
+	 * idled (false; also before its first sweep). Written by the CPU,
+	 * read by the reclaimer without ordering: see latr_force_tickless().
+	 */
+	bool ticking;
 };
 
 static DEFINE_PER_CPU(struct latr_cpu, latr_cpu);
@@ -122,6 +136,7 @@ enum latr_stat {
 	LATR_STAT_FALLBACK_RING_FULL,	/* synchronous: ring full */
 	LATR_STAT_FALLBACK_NOMEM,	/* synchronous: no memory for pages */
 	LATR_STAT_TIMEOUT_IPIS,		/* IPIs after the bound expired */
+	LATR_STAT_TIMEOUT_WAITS,	/* states given time for a stalled CPU */
 	LATR_STAT_REUSE_SYNCS,		/* states completed for a reuse */
 	LATR_STAT_REUSE_IPIS,		/* IPIs sent for them */
 	LATR_STAT_STEERED,		/* mmaps steered off a pending range */
@@ -140,6 +155,7 @@ static const char * const latr_stat_names[LATR_NR_STATS] = {
 	[LATR_STAT_FALLBACK_RING_FULL] = "fallback_ring_full",
 	[LATR_STAT_FALLBACK_NOMEM] = "fallback_nomem",
 	[LATR_STAT_TIMEOUT_IPIS] = "timeout_ipis",
+	[LATR_STAT_TIMEOUT_WAITS] = "timeout_waits",
 	[LATR_STAT_REUSE_SYNCS] = "reuse_syncs",
 	[LATR_STAT_REUSE_IPIS] = "reuse_ipis",
 	[LATR_STAT_STEERED] = "steered",
@@ -164,6 +180,11 @@ static bool latr_idle_leave = true;
 module_param_named(idle_leave, latr_idle_leave, bool, 0644);
 MODULE_PARM_DESC(idle_leave,
 		 "Idle CPUs drop the user mm they hold lazily (default Y)");
+/* see latr_complete_overdue() */
+static unsigned int latr_stall_timeouts = 10;
+module_param_named(stall_timeouts, latr_stall_timeouts, uint, 0644);
+MODULE_PARM_DESC(stall_timeouts,
+		 "A CPU that ticks but has not swept a state gets its IPI after this many timeout_us (default 10; 0 or 1: at timeout_us, like one that does not tick)");
 
 static void latr_reclaim(struct work_struct *work);
 static DECLARE_DELAYED_WORK(latr_work, latr_reclaim);
@@ -257,6 +278,7 @@ static bool latr_defer(struct mmu_gather *tlb,
 	s->end = range->end;
 	s->stride_shift = range->stride_shift;
 	s->freed_tables = range->freed_tables;
+	s->waited = false;
 	s->pages = pages;
 	s->recorded_ns = local_clock();
 	/* Flushes this CPU; every CPU left in ->pending owes a flush. */
@@ -344,11 +366,15 @@ static bool latr_flush_one(struct latr_state *s, int cpu, bool may_switch)
  */
 static void latr_sweep(enum tlb_lazy_point point)
 {
+	struct latr_cpu *lc = this_cpu_ptr(&latr_cpu);
 	bool switching = point == TLB_LAZY_SWITCH;
+	bool ticking = point != TLB_LAZY_IDLE;
 	int me = smp_processor_id();
 	unsigned int idx, flushed = 0;
 
-	if (atomic_read(this_cpu_ptr(&latr_cpu.owed))) {
+	if (lc->ticking != ticking)
+		WRITE_ONCE(lc->ticking, ticking);
+	if (atomic_read(&lc->owed)) {
 		for_each_busy_slot(idx)
 			flushed += latr_flush_one(latr_slot_at(idx), me,
 						  !switching);
@@ -376,16 +402,25 @@ static void latr_flush_ipi(void *info)
 	latr_flush_one(info, smp_processor_id(), true);
 }
 
-/* Complete @s now: IPI the CPUs still named in it and wait for them. */
-static unsigned int latr_force(struct latr_state *s)
+/*
+ * Complete @s on the CPUs of @mask (->pending, or a part of it) now: IPI
+ * them and wait. This CPU, if named, flushes in place.
+ * Return: the number of IPIs sent.
+ */
+static unsigned int latr_force(struct latr_state *s, const struct cpumask *mask)
 {
 	unsigned int nr;
+	int me;
 
 	if (atomic_read_acquire(&s->status) != LATR_ACTIVE)
 		return 0;
-	nr = bitmap_weight(s->pending, nr_cpu_ids);
-	if (nr)
-		on_each_cpu_mask(to_cpumask(s->pending), latr_flush_ipi, s, true);
+	me = get_cpu();
+	nr = cpumask_weight(mask);
+	if (nr) {
+		nr -= cpumask_test_cpu(me, mask);
+		on_each_cpu_mask(mask, latr_flush_ipi, s, true);
+	}
+	put_cpu();
 	return nr;
 }
 
@@ -411,7 +446,8 @@ static void latr_reuse(struct mm_struct *mm, unsigned long start,
 		if (atomic_read_acquire(&s->status) != LATR_ACTIVE ||
 		    !latr_overlaps(s, mm, start, end))
 			continue;
-		latr_count(LATR_STAT_REUSE_IPIS, latr_force(s));
+		latr_count(LATR_STAT_REUSE_IPIS,
+			   latr_force(s, to_cpumask(s->pending)));
 		latr_count(LATR_STAT_REUSE_SYNCS, 1);
 	}
 }
@@ -504,6 +540,58 @@ static void latr_retire(struct latr_state *s, unsigned int idx, u64 now)
 	atomic_set_release(&s->status, LATR_FREE);
 }
 
+/* latr_force_tickless()'s scratch mask: the reclaimer never runs twice. */
+static struct cpumask latr_tickless;
+
+/*
+ * Complete overdue state @s on the CPUs named in it that do not tick: an
+ * idle CPU (which swept before it slept, so owes @s only if it kept the mm,
+ * idle_leave=0) or a nohz_full one. The others tick, and still owe @s only
+ * because they have taken no tick since it was recorded, two ticks ago or
+ * more (see the head of this file); they sweep @s at their next one. Their
+ * ->ticking flag is read without ordering; a CPU that went to sleep a
+ * moment ago swept before it did, and owes nothing recorded before that,
+ * and a state recorded after it is older than timeout_us, long after the
+ * flag is visible. Misread or not, stall_timeouts bounds the wait.
+ */
+static unsigned int latr_force_tickless(struct latr_state *s)
+{
+	bool stalled = false;
+	int cpu;
+
+	cpumask_clear(&latr_tickless);
+	for_each_cpu(cpu, to_cpumask(s->pending)) {
+		if (!tick_nohz_full_cpu(cpu) &&
+		    READ_ONCE(per_cpu(latr_cpu, cpu).ticking))
+			stalled = true;
+		else
+			__cpumask_set_cpu(cpu, &latr_tickless);
+	}
+	if (stalled && !s->waited) {
+		s->waited = true;
+		latr_count(LATR_STAT_TIMEOUT_WAITS, 1);
+	}
+	return latr_force(s, &latr_tickless);
+}
+
+/*
+ * Complete @s if it is overdue: on the CPUs that cannot sweep it after
+ * timeout_us, on all of them after stall_timeouts times that, or at once
+ * if @drain.
+ */
+static void latr_complete_overdue(struct latr_state *s, bool drain,
+				  u64 timeout_ns)
+{
+	u64 age = latr_age_ns(s, local_clock());
+	unsigned int ipis = 0;
+
+	if (drain || age > max(READ_ONCE(latr_stall_timeouts), 1U) * timeout_ns)
+		ipis = latr_force(s, to_cpumask(s->pending));
+	else if (age > timeout_ns)
+		ipis = latr_force_tickless(s);
+	latr_count(LATR_STAT_TIMEOUT_IPIS, ipis);
+}
+
 /* Complete overdue states, free the completed ones. @drain: all of them. */
 static void latr_collect(bool drain)
 {
@@ -516,12 +604,8 @@ static void latr_collect(bool drain)
 
 		s = latr_slot_at(idx);
 		status = atomic_read_acquire(&s->status);
-
-		if (status == LATR_ACTIVE &&
-		    (drain || latr_age_ns(s, local_clock()) > timeout_ns)) {
-			preempt_disable();
-			latr_count(LATR_STAT_TIMEOUT_IPIS, latr_force(s));
-			preempt_enable();
+		if (status == LATR_ACTIVE) {
+			latr_complete_overdue(s, drain, timeout_ns);
 			status = atomic_read_acquire(&s->status);
 		}
 		if (status == LATR_DONE)

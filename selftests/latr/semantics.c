@@ -258,6 +258,44 @@ TEST_F(sem, isolated_cpu_gets_no_ipis)
 	EXPECT_LE(cal1 - cal0, 2);
 }
 
+/*
+ * A CPU that ticks and still owes a state after timeout_us gets its IPI only
+ * after stall_timeouts times that (it sweeps at its next tick); a CPU that
+ * does not tick (the nohz_full isolated one, running user code) gets it at
+ * timeout_us. With the stall bound at 5 s, states that name the isolated
+ * CPU must still complete within timeout_us, and those that name only
+ * ticking CPUs at their ticks.
+ */
+TEST_F(sem, tickless_cpu_forced_at_timeout)
+{
+	long long ipis0, pending = -1;
+	long psz = getpagesize();
+	struct toucher t[2];
+	char *big;
+	int i;
+
+	ASSERT_EQ(0, xsel_write("/sys/module/latr/parameters/stall_timeouts", "2500"));
+	start_toucher(&t[0], 1, self->page, 0);
+	start_toucher(&t[1], 3, self->page, 0);
+	usleep(20000);
+	ipis0 = latr_stat("timeout_ipis");
+	big = latr_unmap_every_other(40);
+	ASSERT_NE(MAP_FAILED, big);
+	/* well within the 5 s stall bound; TCG stretches 2 ms a lot */
+	for (i = 0; i < 50 && pending; i++) {
+		usleep(10000);
+		pending = latr_pending();
+	}
+	TH_LOG("pending after %d ms: %lld; timeout IPIs: %lld", i * 10, pending,
+	       latr_stat("timeout_ipis") - ipis0);
+	EXPECT_EQ(0, pending);
+	EXPECT_GT(latr_stat("timeout_ipis") - ipis0, 0);
+	stop_toucher(&t[0]);
+	stop_toucher(&t[1]);
+	for (i = 1; i < 40; i += 2)
+		munmap(big + i * psz, psz);
+}
+
 /* rmmod with lazy shootdowns pending completes them and frees every page. */
 TEST_F(sem, unload_with_pending_states)
 {

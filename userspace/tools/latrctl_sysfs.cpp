@@ -51,6 +51,7 @@ std::string_view stat_description(std::string_view name) noexcept {
       "synchronous: the CPU's ring was full",
       "synchronous: no memory to keep the pages",
       "IPIs sent because timeout_us expired",
+      "states given more time for a CPU that had not ticked",
       "states completed because their range was reused",
       "IPIs sent for those",
       "mmaps steered off a range still pending",

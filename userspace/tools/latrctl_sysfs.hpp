@@ -34,7 +34,7 @@ namespace xsel::latrctl {
 
 // The counters under <root>/stats that latrctl knows, in the module's order
 // (modules/latr/latr.c: latr_stat_names, then reclaim_delay_ns_max).
-inline constexpr std::array<std::string_view, 15> k_stat_names = {
+inline constexpr std::array<std::string_view, 16> k_stat_names = {
     "recorded",
     "local_only",
     "ipis_avoided",
@@ -44,6 +44,7 @@ inline constexpr std::array<std::string_view, 15> k_stat_names = {
     "fallback_ring_full",
     "fallback_nomem",
     "timeout_ipis",
+    "timeout_waits",
     "reuse_syncs",
     "reuse_ipis",
     "steered",
