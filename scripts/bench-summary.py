@@ -29,15 +29,34 @@ def fmt(s, pct=False):
     return f"{s['mean']:6.2f}x ({s['min']:.2f}..{s['max']:.2f})"
 
 
-def ipis(counts):
-    """Shootdown-related IPIs of one run: TLB + CAL rows."""
-    return counts["tlb"] + counts["cal"]
+def ipis(counts, run):
+    """Shootdown IPIs of one run.
+
+    The TLB row of /proc/interrupts counts the shootdowns a CPU received
+    through the kernel's IPI path: all of stock's, and LATR's synchronous
+    fallbacks. The IPIs LATR sends itself (completions after a timeout or
+    for a reused range) the kernel counts only in the CAL row, among every
+    other function-call IPI (remote wake-ups, mostly), so they are taken
+    from the module's counters, zeroed before each run ("latr_per_run").
+    Raw files from before that counted TLB + CAL, which counts each stock
+    shootdown twice and the background in both modes; they are summarised
+    that way, and marked.
+    """
+    if not run.get("latr_per_run"):
+        return counts["tlb"] + counts["cal"], False
+    stats = run.get("latr") or {}
+    return counts["tlb"] + stats.get("timeout_ipis", 0) + stats.get("reuse_ipis", 0), True
 
 
-def add_ipis(g, stock_counts, latr_counts):
-    si, li = ipis(stock_counts), ipis(latr_counts)
+def add_ipis(g, stock, latr, stock_counts, latr_counts):
+    (si, s_new), (li, l_new) = ipis(stock_counts, stock), ipis(latr_counts, latr)
+    if not (s_new and l_new):
+        si, li = stock_counts["tlb"] + stock_counts["cal"], latr_counts["tlb"] + latr_counts["cal"]
+        g["ipis_tlb_plus_cal"].append(1)
     g["stock_ipis"].append(si)
     g["latr_ipis"].append(li)
+    g["stock_cal"].append(stock_counts["cal"])
+    g["latr_cal"].append(latr_counts["cal"])
     if si:
         g["ipi_reduction"].append(1 - li / si)
 
@@ -76,7 +95,7 @@ def latr(runs):
             g["latency_ratio"].append(latr_figure(wl, l) / latr_figure(wl, s))
             g["p99_ratio"].append(l["result"]["munmap_ns"]["p99"] /
                                   s["result"]["munmap_ns"]["p99"])
-            add_ipis(g, s["result"]["ipis"], l["result"]["ipis"])
+            add_ipis(g, s, l, s["result"]["ipis"], l["result"]["ipis"])
             if "tracepoint" in s:
                 g["stock_sent"].append(s["tracepoint"]["sent"])
                 g["latr_sent"].append(l["tracepoint"]["sent"])
@@ -84,7 +103,7 @@ def latr(runs):
             g["latency_ratio"].append(latr_figure(wl, l) / latr_figure(wl, s))
         elif wl == "apache":
             g["rps_ratio"].append(l["rps"] / s["rps"] if s["rps"] else 0)
-            add_ipis(g, s["ipis"], l["ipis"])
+            add_ipis(g, s, l, s["ipis"], l["ipis"])
             g["stock_rps"].append(s["rps"])
             g["latr_rps"].append(l["rps"])
 
@@ -111,7 +130,9 @@ def latr(runs):
         thr = fmt(row.get("rps_ratio"))
         print(f"{row['workload']:10} {cpus:5} {pages!s:>5}  {lat:22} {ipis:>18}  {red:24} {thr:20}")
     print("ratios are latr/stock in the same boot, mean (min..max) over repetitions;"
-          " IPIs = TLB + CAL rows of /proc/interrupts")
+          " IPIs = shootdowns: TLB row of /proc/interrupts + LATR's own timeout/reuse IPIs")
+    if any("ipis_tlb_plus_cal" in r for r in summary):
+        print("(raw runs without per-run LATR counters: IPIs there are TLB + CAL rows)")
     unloaded = [r for r in summary if "unloaded_ratio" in r]
     if unloaded:
         print("patched kernel, module unloaded / 6.12 without the patches"

@@ -36,6 +36,9 @@ set_mode() { # stock | latr
 	fi
 }
 
+# Zero the module's counters, so that a run's record holds its own.
+latr_stats_reset() { [ ! -d /sys/kernel/latr/stats ] || echo 1 >/sys/kernel/latr/stats/reset; }
+
 latr_stats_json() {
 	if [ -d /sys/kernel/latr/stats ]; then
 		printf '{'
@@ -76,10 +79,11 @@ trace_stop() {
 
 run_munmap() { # mode cpus pages iterations rep
 	local res trace
+	latr_stats_reset
 	trace_start
 	res=$(taskset -c 0-3 "$BENCH" --json --cpus "$2" --pages "$3" --iterations "$4") || return 1
 	trace=$(trace_stop)
-	printf '{"workload":"munmap","mode":"%s","rep":%d,"cpu_list":"%s","result":%s,"tracepoint":%s,"latr":%s}\n' \
+	printf '{"workload":"munmap","mode":"%s","rep":%d,"cpu_list":"%s","result":%s,"tracepoint":%s,"latr_per_run":true,"latr":%s}\n' \
 		"$1" "$5" "$2" "$res" "$trace" "$(latr_stats_json)" >>"$OUT"
 	echo "munmap $1 rep $5 cpus $2 pages $3: $res"
 }
@@ -259,6 +263,7 @@ EOF
 		for mode in $(modes "$rep"); do
 			set_mode "$mode"
 			apache_start
+			latr_stats_reset
 			tlb0=$(irq_sum TLB)
 			cal0=$(irq_sum CAL)
 			w=$(apache_wrk)
@@ -268,7 +273,7 @@ EOF
 			rps=$(echo "$w" | awk '/Requests\/sec/ {print $2}')
 			p50=$(echo "$w" | awk '$1 == "50%" {print $2}')
 			p99=$(echo "$w" | awk '$1 == "99%" {print $2}')
-			printf '{"workload":"apache","mode":"%s","rep":%d,"rps":%s,"p50":"%s","p99":"%s","ipis":{"tlb":%d,"cal":%d},"latr":%s}\n' \
+			printf '{"workload":"apache","mode":"%s","rep":%d,"rps":%s,"p50":"%s","p99":"%s","ipis":{"tlb":%d,"cal":%d},"latr_per_run":true,"latr":%s}\n' \
 				"$mode" "$rep" "${rps:-0}" "$p50" "$p99" $((tlb1 - tlb0)) $((cal1 - cal0)) "$(latr_stats_json)" >>"$OUT"
 			echo "apache $mode rep $rep: $rps req/s, p50 $p50, p99 $p99, IPIs $((tlb1 - tlb0)) TLB $((cal1 - cal0)) CAL"
 		done
