@@ -307,8 +307,10 @@ want noshoot && {
 for rep in $(seq 1 "$OREPS"); do
 	for mode in $(modes "$rep"); do
 		set_mode "$mode"
+		latr_stats_reset
 		res=$(noshoot_run "$(iters 20000)") || exit 1
-		printf '{"workload":"noshoot","mode":"%s","rep":%d,"result":%s}\n' "$mode" "$rep" "$res" >>"$OUT"
+		printf '{"workload":"noshoot","mode":"%s","rep":%d,"result":%s,"latr_per_run":true,"latr":%s}\n' \
+			"$mode" "$rep" "$res" "$(latr_stats_json)" >>"$OUT"
 		echo "noshoot $mode rep $rep: $res"
 	done
 done
