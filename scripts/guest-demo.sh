@@ -23,7 +23,9 @@ echo "nohz_full: $(cat /sys/devices/system/cpu/nohz_full)"
 echo "IRQs routed to CPU 3: $(grep -lw 3 /proc/irq/*/effective_affinity_list 2>/dev/null | wc -l)"
 section "network"
 for q in /sys/class/net/eth*/queues; do
-	echo "${q%/queues}: $(ls "$q" | grep -c rx-) rx / $(ls "$q" | grep -c tx-) tx queues"
+	rx=("$q"/rx-*)
+	tx=("$q"/tx-*)
+	echo "${q%/queues}: ${#rx[@]} rx / ${#tx[@]} tx queues"
 done
 section "infrastructure tests"
 scripts/run-selftests.sh infra/

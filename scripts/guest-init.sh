@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the QEMU guest (see scripts/vm-run.sh). Mounts the host root
 # read-only under a tmpfs overlay, chroots into it and runs the command file
 # named by xvm.cmd= in xvm.cwd=, with its output on ttyS1. The exit status
@@ -10,7 +11,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 
-CMD= CWD=/ RESULTS= ISOLATE=/dev/null ROOT=/
+CMD='' CWD=/ RESULTS='' ISOLATE=/dev/null ROOT=/
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	xvm.cmd=*) CMD=${arg#xvm.cmd=} ;;

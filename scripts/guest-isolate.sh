@@ -9,11 +9,11 @@ PF_KTHREAD=$((0x00200000))
 PF_NO_SETAFFINITY=$((0x04000000))
 
 expand() { # "0-2,5" -> "0 1 2 5"
-	local part out=()
+	local part n out=()
 	IFS=, read -ra parts <<<"$1"
 	for part in "${parts[@]}"; do
 		if [[ $part == *-* ]]; then
-			out+=($(seq "${part%-*}" "${part#*-}"))
+			for n in $(seq "${part%-*}" "${part#*-}"); do out+=("$n"); done
 		elif [ -n "$part" ]; then
 			out+=("$part")
 		fi

@@ -125,7 +125,7 @@ verify_config() {
 			opt=${line%%=*}
 			want=$line
 			grep -qx -- "$want" "$KSRC/.config" || {
-				echo "  wanted $want, got: $(grep -E "^(# )?$opt[= ]" "$KSRC/.config" || echo 'absent')" >&2
+				echo "  wanted $want, got: $(grep -E "^(# )?${opt}[= ]" "$KSRC/.config" || echo 'absent')" >&2
 				bad=1
 			}
 			;;

@@ -88,6 +88,7 @@ else
 	[ -z "${VM_TAP_ADDR:-}" ] || die "VM_TAP_ADDR: cannot create a tap device (needs CAP_NET_ADMIN)"
 	echo "vm-run: cannot create a tap device; the guest NIC is single-queue" >&2
 	TAP=
+	# shellcheck disable=SC2054 # QEMU's options are comma-separated
 	NET=(-netdev hubport,id=n0,hubid=0 -device virtio-net-pci,netdev=n0,romfile=)
 fi
 cleanup() {
@@ -134,11 +135,11 @@ APPEND+=" ${VM_APPEND:-}"
 # the host's per-CPU work. What the hypervisor under the host takes is out
 # of reach either way.
 pin_vcpus() {
-	local hosts iso pid= p t i pass comm n
+	local hosts iso pid='' p t pass comm n
 	hosts=$(nproc)
 	iso=$((hosts - 1))
 	[ "$hosts" -lt "$NCPU" ] || iso=$ISOL_CPU
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		for p in $(pgrep -f "xvm-$id,debug-threads" || true); do
 			[ "$(cat /proc/"$p"/comm 2>/dev/null)" = qemu-system-x86 ] && pid=$p
 		done

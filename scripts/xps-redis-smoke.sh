@@ -19,10 +19,10 @@ fill=$!
 sleep 1
 counters() { cat /sys/kernel/xps/handlers/redis/{calls,tx,pass,fenced} | paste -sd' '; }
 redis-cli set k1 hello
-for i in 1 2 3; do redis-cli get k1; sleep 0.3; done
+for _ in 1 2 3; do redis-cli get k1; sleep 0.3; done
 counters
 redis-cli set k1 world
-for i in 1 2 3; do redis-cli get k1; sleep 0.3; done
+for _ in 1 2 3; do redis-cli get k1; sleep 0.3; done
 counters
 redis-cli expire k1 1
 redis-cli get k1
