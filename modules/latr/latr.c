@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * latr: lazy TLB shootdowns for munmap() and madvise(MADV_DONTNEED).
+ * latr: lazy TLB shootdowns for munmap(), madvise(MADV_DONTNEED) and the
+ * protection changes of AutoNUMA's hinting faults.
  *
  * LATR ("Taming latency in data center applications", ch. 4) replaces the
  * shootdown IPIs of free operations by per-CPU states that the other CPUs
@@ -48,6 +49,16 @@
  *
  * Each CPU keeps a count of the states that name it ("owed"), so the sweep
  * at every tick costs one per-CPU read when there is nothing to do.
+ *
+ * AutoNUMA (Table 4.1 of the paper). task_numa_work() makes a range
+ * PROT_NONE so that the next access faults and shows where the task runs;
+ * the flush only makes the other CPUs fault sooner. A state with ->prot
+ * set holds no pages and stays out of reuse and steer (the range is still
+ * mapped). While it is ACTIVE the kernel counts it in mm->tlb_lazy_prot,
+ * so pte_accessible() reports its PTEs as possibly cached and migration,
+ * reclaim and KSM flush them synchronously; the CPU that completes the
+ * state drops that count (tlb_lazy_prot_done()). Parameter numa=N leaves
+ * these flushes to the kernel.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -103,6 +114,7 @@ struct latr_state {
 	u8 stride_shift;
 	bool freed_tables;
 	bool waited;		/* the reclaimer gave a stalled CPU more time */
+	bool prot;		/* a NUMA hinting protection change, no pages */
 	unsigned long start;
 	unsigned long end;
 	struct mm_struct *mm;
@@ -128,6 +140,7 @@ static DEFINE_PER_CPU(struct latr_cpu, latr_cpu);
 /* Statistics, summed over CPUs when read. */
 enum latr_stat {
 	LATR_STAT_RECORDED,		/* shootdowns taken lazily */
+	LATR_STAT_NUMA_RECORDED,	/* ... of them NUMA hinting changes */
 	LATR_STAT_LOCAL_ONLY,		/* ... of them with no other CPU to flush */
 	LATR_STAT_IPIS_AVOIDED,		/* remote CPUs not interrupted */
 	LATR_STAT_SWEEP_FLUSHES,	/* states flushed by a sweep */
@@ -147,6 +160,7 @@ enum latr_stat {
 
 static const char * const latr_stat_names[LATR_NR_STATS] = {
 	[LATR_STAT_RECORDED] = "recorded",
+	[LATR_STAT_NUMA_RECORDED] = "numa_recorded",
 	[LATR_STAT_LOCAL_ONLY] = "local_only",
 	[LATR_STAT_IPIS_AVOIDED] = "ipis_avoided",
 	[LATR_STAT_SWEEP_FLUSHES] = "sweep_flushes",
@@ -176,6 +190,10 @@ static size_t latr_stride;	/* bytes per state, cache aligned */
 static atomic_t latr_live;	/* states not FREE */
 static int latr_mode = LATR_MODE_OFF;
 static unsigned int latr_timeout_us = 2000;	/* two 1 ms ticks, as LATR */
+static bool latr_numa = true;
+module_param_named(numa, latr_numa, bool, 0644);
+MODULE_PARM_DESC(numa,
+		 "Take the flushes of NUMA hinting protection changes lazily too (default Y)");
 static bool latr_idle_leave = true;
 module_param_named(idle_leave, latr_idle_leave, bool, 0644);
 MODULE_PARM_DESC(idle_leave,
@@ -250,7 +268,7 @@ static bool latr_defer(struct mmu_gather *tlb,
 	unsigned int idx, nr;
 	int cpu, other;
 
-	if (!latr_wants(mm))
+	if (!latr_wants(mm) || (range->prot && !READ_ONCE(latr_numa)))
 		return false;
 
 	cpu = get_cpu();
@@ -279,6 +297,7 @@ static bool latr_defer(struct mmu_gather *tlb,
 	s->stride_shift = range->stride_shift;
 	s->freed_tables = range->freed_tables;
 	s->waited = false;
+	s->prot = range->prot;
 	s->pages = pages;
 	s->recorded_ns = local_clock();
 	/* Flushes this CPU; every CPU left in ->pending owes a flush. */
@@ -290,15 +309,21 @@ static bool latr_defer(struct mmu_gather *tlb,
 		atomic_inc(&per_cpu(latr_cpu, other).owed);
 		nr++;
 	}
-	/* Nothing owed: the state is complete now and never counts. */
-	if (nr)
+	/*
+	 * Nothing owed: the state is complete now and never counts. A
+	 * protection change is counted by the kernel already (->prot).
+	 */
+	if (nr && !s->prot)
 		tlb_lazy_pending_inc(mm);
+	else if (!nr && s->prot)
+		tlb_lazy_prot_done(mm);
 	atomic_inc(&latr_live);
 	set_bit(idx, latr_busy);
 	/* Publish: a sweeper that sees ACTIVE sees every field above. */
 	atomic_set_release(&s->status, nr ? LATR_ACTIVE : LATR_DONE);
 	lc->head++;
 	latr_count(LATR_STAT_RECORDED, 1);
+	latr_count(LATR_STAT_NUMA_RECORDED, s->prot);
 	latr_count(LATR_STAT_IPIS_AVOIDED, nr);
 	put_cpu();
 
@@ -342,7 +367,10 @@ static void latr_cleared(struct latr_state *s, int cpu)
 	if (bitmap_empty(s->pending, nr_cpu_ids) &&
 	    atomic_cmpxchg(&s->status, LATR_ACTIVE,
 			   LATR_COMPLETING) == LATR_ACTIVE) {
-		tlb_lazy_pending_dec(s->mm);
+		if (s->prot)
+			tlb_lazy_prot_done(s->mm);
+		else
+			tlb_lazy_pending_dec(s->mm);
 		atomic_set_release(&s->status, LATR_DONE);
 	}
 }
@@ -424,11 +452,12 @@ static unsigned int latr_force(struct latr_state *s, const struct cpumask *mask)
 	return nr;
 }
 
+/* Is @s a pending free of [start, end) in @mm? (A ->prot range stays mapped.) */
 static bool latr_overlaps(struct latr_state *s, struct mm_struct *mm,
 			  unsigned long start, unsigned long end)
 {
-	return s->mm == mm && (s->end == TLB_FLUSH_ALL ||
-			       (s->start < end && start < s->end));
+	return s->mm == mm && !s->prot &&
+	       (s->end == TLB_FLUSH_ALL || (s->start < end && start < s->end));
 }
 
 /*

@@ -43,6 +43,7 @@ std::string_view mode_meaning(latr_mode m) {
 std::string_view stat_description(std::string_view name) noexcept {
   static constexpr std::array<std::string_view, k_stat_names.size()> k_descriptions = {
       "shootdowns taken lazily",
+      "... of them NUMA hinting protection changes",
       "... of them with no other CPU to flush",
       "remote CPUs not interrupted by them",
       "states flushed by a CPU at a tick, switch or idle",

@@ -34,8 +34,9 @@ namespace xsel::latrctl {
 
 // The counters under <root>/stats that latrctl knows, in the module's order
 // (modules/latr/latr.c: latr_stat_names, then reclaim_delay_ns_max).
-inline constexpr std::array<std::string_view, 16> k_stat_names = {
+inline constexpr std::array<std::string_view, 17> k_stat_names = {
     "recorded",
+    "numa_recorded",
     "local_only",
     "ipis_avoided",
     "sweep_flushes",
