@@ -4,7 +4,7 @@
 # As in the paper's setup all four CPUs are general purpose (VM_ISOLATE=0).
 #   BENCH_REPS=3 (repetitions), BENCH_SCALE=1 (iteration count factor),
 #   BENCH_OVERHEAD_REPS=10 (repetitions of the short overhead workloads),
-#   BENCH_ONLY="munmap apache noshoot ctxsw" (a subset), BENCH_PROFILE=1
+#   BENCH_ONLY="munmap autonuma apache noshoot ctxsw" (a subset), BENCH_PROFILE=1
 #   (a profiled Apache run per mode: build/results/latr-profile.txt),
 #   BENCH_APACHE_WARMUP_S=5 (an unmeasured Apache run per mode first),
 #   LATR_PARAMS='idle_leave=0' (insmod),

@@ -67,6 +67,8 @@ def latr_figure(wl, run):
         return run["result"]["munmap_ns"]["mean"]
     if wl == "ctxsw":
         return run["usecs_per_op"]
+    if wl == "autonuma":
+        return run["result"]["pages_written_per_s"]
     return run["rps"]
 
 
@@ -101,6 +103,24 @@ def latr(runs):
                 g["latr_sent"].append(l["tracepoint"]["sent"])
         elif wl == "ctxsw":
             g["latency_ratio"].append(latr_figure(wl, l) / latr_figure(wl, s))
+        elif wl == "autonuma":
+            # throughput: pages written per second by all writers; the IPIs
+            # per 1000 hinting faults, since the modes need not scan alike
+            # (the scan period adapts to the faults)
+            g["rps_ratio"].append(latr_figure(wl, l) / latr_figure(wl, s))
+            add_ipis(g, s, l, s["result"]["ipis"], l["result"]["ipis"])
+            for name, run in (("stock", s), ("latr", l), ("nonuma", modes.get("latr-nonuma"))):
+                if run is None:
+                    continue
+                numa = run["result"]["numa"]
+                g[f"{name}_scan_passes"].append(numa["scan_passes"])
+                g[f"{name}_faults"].append(numa["hinting_faults"])
+                if numa["hinting_faults"]:
+                    g[f"{name}_ipis_per_kfault"].append(
+                        ipis(run["result"]["ipis"], run)[0] * 1000 / numa["hinting_faults"])
+            if "latr-nonuma" in modes:
+                g["nonuma_ipis"].append(ipis(modes["latr-nonuma"]["result"]["ipis"], modes["latr-nonuma"])[0])
+                g["numa_recorded"].append((l.get("latr") or {}).get("numa_recorded", 0))
         elif wl == "apache":
             g["rps_ratio"].append(l["rps"] / s["rps"] if s["rps"] else 0)
             add_ipis(g, s, l, s["ipis"], l["ipis"])
@@ -129,6 +149,15 @@ def latr(runs):
         red = fmt(row.get("ipi_reduction"), pct=True)
         thr = fmt(row.get("rps_ratio"))
         print(f"{row['workload']:10} {cpus:5} {pages!s:>5}  {lat:22} {ipis:>18}  {red:24} {thr:20}")
+    for row in (r for r in summary if r["workload"] == "autonuma"):
+        def m(k, d=0):
+            return f"{row[k]['mean']:.{d}f}" if k in row else "-"
+        print(f"autonuma: shootdown IPIs stock {m('stock_ipis')}, LATR numa=N {m('nonuma_ipis')}, "
+              f"LATR {m('latr_ipis')} ({m('numa_recorded')} hinting states); per 1000 hinting "
+              f"faults: {m('stock_ipis_per_kfault', 1)}, {m('nonuma_ipis_per_kfault', 1)}, "
+              f"{m('latr_ipis_per_kfault', 1)}; hinting faults {m('stock_faults')}, "
+              f"{m('nonuma_faults')}, {m('latr_faults')}; scan passes {m('stock_scan_passes')}, "
+              f"{m('nonuma_scan_passes')}, {m('latr_scan_passes')}")
     print("ratios are latr/stock in the same boot, mean (min..max) over repetitions;"
           " IPIs = shootdowns: TLB row of /proc/interrupts + LATR's own timeout/reuse IPIs")
     if any("ipis_tlb_plus_cal" in r for r in summary):

@@ -8,6 +8,8 @@
 #           on 1, 2 and 4 CPUs (latr-munmap-bench)
 #   apache  Debian apache2 (mpm_event, EnableMMAP On, sendfile off) serving
 #           a 10 KB page to wrk
+#   autonuma AutoNUMA's hinting scans with a writer on every CPU
+#           (latr-numa-bench), stock, LATR and LATR with numa=N
 #   noshoot a workload with nothing to shoot down (single-threaded
 #           mmap/touch/munmap): the overhead of the flush hook and sweeps
 #   ctxsw   perf bench sched pipe on one CPU: the overhead of the sweep
@@ -127,6 +129,60 @@ for rep in $(seq 1 "$REPS"); do
 		done
 	done
 done
+
+# autonuma: AutoNUMA's hinting scans (latr-numa-bench: a writer per CPU,
+# the region first touched on node 0), with the scan period shortened
+# through debugfs for these runs and restored after. Three modes: stock,
+# LATR, and LATR with numa=N (munmap/madvise only, as before patches/0008),
+# so the shootdowns of the hinting scans are counted in each.
+NB=/sys/kernel/debug/sched/numa_balancing
+NB_KNOBS="/proc/sys/kernel/numa_balancing $NB/scan_delay_ms $NB/scan_period_min_ms $NB/scan_period_max_ms"
+numa_knobs() { # fast | restore
+	local k v
+	if [ "$1" = fast ]; then
+		[ -d $NB ] || mount -t debugfs none /sys/kernel/debug || return 1
+		NB_SAVED=$(for k in $NB_KNOBS; do cat "$k"; done | xargs)
+		# a scan delay of 0 would also reset the VMAs' accessing PIDs at every scan
+		set -- 1 50 10 100
+	else
+		# shellcheck disable=SC2086 # the saved values, one word each
+		set -- $NB_SAVED
+	fi
+	for k in $NB_KNOBS; do
+		v=$1
+		shift
+		echo "$v" >"$k" || return 1
+	done
+}
+run_autonuma() { # mode rep
+	local res
+	if [ "$1" = latr-nonuma ]; then
+		set_mode latr
+		echo N >/sys/module/latr/parameters/numa
+	else
+		set_mode "$1"
+		[ "$1" != latr ] || echo Y >/sys/module/latr/parameters/numa
+	fi
+	latr_stats_reset
+	res=$("$ROOT/build/userspace/bin/latr-numa-bench" --json --cpus 0-3 \
+		--mb 64 --seconds "$(awk -v s="$SCALE" 'BEGIN {v = 10 * s; print (v < 2 ? 2 : v)}')") || return 1
+	printf '{"workload":"autonuma","mode":"%s","rep":%d,"result":%s,"latr_per_run":true,"latr":%s}\n' \
+		"$1" "$2" "$res" "$(latr_stats_json)" >>"$OUT"
+	echo "autonuma $1 rep $2: $res"
+}
+want autonuma && {
+	numa_knobs fast || { echo "autonuma: cannot set AutoNUMA's knobs" >&2; exit 1; }
+	for rep in $(seq 1 "$REPS"); do
+		# ABBA as everywhere, numa=N at either end
+		order="$(modes "$rep") latr-nonuma"
+		[ $((rep % 2)) -eq 1 ] || order="latr-nonuma $(modes "$rep")"
+		for mode in $order; do
+			run_autonuma "$mode" "$rep" || { numa_knobs restore; exit 1; }
+		done
+	done
+	[ ! -d /sys/kernel/latr ] || echo Y >/sys/module/latr/parameters/numa
+	numa_knobs restore
+}
 
 # Apache: a 10 KB static page, mmap'ed per request (EnableMMAP On, no sendfile)
 APACHE=/usr/sbin/apache2

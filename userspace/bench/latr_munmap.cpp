@@ -10,23 +10,15 @@
 // "TLB shootdowns" and "Function call interrupts", summed over CPUs).
 //
 //   latr-munmap-bench --pages 1 --cpus 0-3 --iterations 20000 --json
-#include <pthread.h>
-#include <sched.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <fstream>
 #include <iostream>
 #include <numeric>
-#include <sstream>
-#include <stdexcept>
 #include <string>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -34,52 +26,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "bench_sys.hpp"
+
 namespace {
 
-std::vector<int> parse_cpus(const std::string& list) {
-  std::vector<int> cpus;
-  std::stringstream ss(list);
-  std::string part;
-  while (std::getline(ss, part, ',')) {
-    const auto dash = part.find('-');
-    const int a = std::stoi(part.substr(0, dash));
-    const int b = dash == std::string::npos ? a : std::stoi(part.substr(dash + 1));
-    if (a < 0 || b < a) throw std::invalid_argument(fmt::format("bad CPU range '{}'", part));
-    for (int c = a; c <= b; ++c) cpus.push_back(c);
-  }
-  if (cpus.empty()) throw std::invalid_argument("empty CPU list");
-  return cpus;
-}
-
-void pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (int err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
-    throw std::system_error(err, std::generic_category(), fmt::format("pin to CPU {}", cpu));
-}
-
-// Sum of the TLB and CAL rows of /proc/interrupts over all CPUs.
-struct ipi_counts {
-  std::uint64_t tlb = 0, cal = 0;
-};
-
-ipi_counts read_ipis() {
-  std::ifstream in("/proc/interrupts");
-  if (!in) throw std::system_error(errno, std::generic_category(), "open /proc/interrupts");
-  ipi_counts c;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string label;
-    ls >> label;
-    std::uint64_t* dst = label == "TLB:" ? &c.tlb : label == "CAL:" ? &c.cal : nullptr;
-    if (!dst) continue;
-    std::string tok;
-    while (ls >> tok && std::all_of(tok.begin(), tok.end(), ::isdigit)) *dst += std::stoull(tok);
-  }
-  return c;
-}
+using xbench::ipi_counts;
+using xbench::mapping;
+using xbench::pin;
+using xbench::read_ipis;
 
 // RAII for the spinner threads: stop and join on every exit path.
 class spinners {
@@ -107,35 +61,6 @@ class spinners {
   std::vector<std::thread> threads_;
 };
 
-// An anonymous mapping that is unmapped on destruction unless released.
-class mapping {
- public:
-  explicit mapping(std::size_t len)
-      : len_(len), p_(::mmap(nullptr, len, PROT_READ | PROT_WRITE,
-                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) {
-    if (p_ == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
-  }
-  ~mapping() {
-    if (p_ != MAP_FAILED) ::munmap(p_, len_);
-  }
-  mapping(const mapping&) = delete;
-  mapping& operator=(const mapping&) = delete;
-  char* data() const { return static_cast<char*>(p_); }
-  // munmap() now, returning how long it took.
-  std::chrono::nanoseconds unmap() {
-    const auto t0 = std::chrono::steady_clock::now();
-    const int rc = ::munmap(p_, len_);
-    const auto t1 = std::chrono::steady_clock::now();
-    if (rc != 0) throw std::system_error(errno, std::generic_category(), "munmap");
-    p_ = MAP_FAILED;
-    return t1 - t0;
-  }
-
- private:
-  std::size_t len_;
-  void* p_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,7 +82,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    const auto cpus = parse_cpus(cpu_list);
+    const auto cpus = xbench::parse_cpus(cpu_list);
     const std::size_t len = static_cast<std::size_t>(pages) * ::sysconf(_SC_PAGESIZE);
     pin(cpus.front());
     mapping shared(::sysconf(_SC_PAGESIZE));
