@@ -143,12 +143,12 @@ def latr(runs):
         cpus = row.get("cpus", "")
         pages = row.get("pages", "")
         lat = fmt(row.get("latency_ratio"))
-        ipis = ""
+        counts = ""
         if "stock_ipis" in row:
-            ipis = f"{row['stock_ipis']['mean']:.0f} -> {row['latr_ipis']['mean']:.0f}"
+            counts = f"{row['stock_ipis']['mean']:.0f} -> {row['latr_ipis']['mean']:.0f}"
         red = fmt(row.get("ipi_reduction"), pct=True)
         thr = fmt(row.get("rps_ratio"))
-        print(f"{row['workload']:10} {cpus:5} {pages!s:>5}  {lat:22} {ipis:>18}  {red:24} {thr:20}")
+        print(f"{row['workload']:10} {cpus:5} {pages!s:>5}  {lat:22} {counts:>18}  {red:24} {thr:20}")
     for row in (r for r in summary if r["workload"] == "autonuma"):
         def m(k, d=0):
             return f"{row[k]['mean']:.{d}f}" if k in row else "-"
