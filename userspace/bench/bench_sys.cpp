@@ -56,4 +56,21 @@ ipi_counts read_ipis() {
   return c;
 }
 
+pinned_threads::pinned_threads(const std::vector<int>& cpus, body_fn body) {
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    threads_.emplace_back([this, i, cpu = cpus[i], n = cpus.size(), body] {
+      pin(cpu);
+      running_.fetch_add(1);
+      while (running_.load() < n) std::this_thread::yield();
+      body(i, stop_);
+    });
+  }
+  while (running_.load() < cpus.size()) std::this_thread::yield();
+}
+
+pinned_threads::~pinned_threads() {
+  stop_ = true;
+  for (auto& t : threads_) t.join();
+}
+
 }  // namespace xbench

@@ -7,12 +7,15 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace xbench {
@@ -56,6 +59,24 @@ class mapping {
  private:
   std::size_t len_;
   void* p_;
+};
+
+// One thread pinned to each CPU of @cpus, running body(index, stop) once
+// every thread is up, until @stop is set. The constructor returns once all
+// have started; the destructor sets @stop and joins them, on every exit
+// path.
+class pinned_threads {
+ public:
+  using body_fn = std::function<void(std::size_t index, const std::atomic<bool>& stop)>;
+  pinned_threads(const std::vector<int>& cpus, body_fn body);
+  ~pinned_threads();
+  pinned_threads(const pinned_threads&) = delete;
+  pinned_threads& operator=(const pinned_threads&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> running_{0};
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace xbench

@@ -19,7 +19,6 @@
 #include <iostream>
 #include <numeric>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -32,34 +31,7 @@ namespace {
 
 using xbench::ipi_counts;
 using xbench::mapping;
-using xbench::pin;
 using xbench::read_ipis;
-
-// RAII for the spinner threads: stop and join on every exit path.
-class spinners {
- public:
-  spinners(const std::vector<int>& cpus, const volatile char* page) {
-    for (int cpu : cpus) {
-      threads_.emplace_back([this, cpu, page] {
-        pin(cpu);
-        running_.fetch_add(1);
-        while (!stop_.load(std::memory_order_relaxed)) (void)*page;
-      });
-    }
-    while (running_.load() < static_cast<int>(cpus.size())) std::this_thread::yield();
-  }
-  ~spinners() {
-    stop_ = true;
-    for (auto& t : threads_) t.join();
-  }
-  spinners(const spinners&) = delete;
-  spinners& operator=(const spinners&) = delete;
-
- private:
-  std::atomic<bool> stop_{false};
-  std::atomic<int> running_{0};
-  std::vector<std::thread> threads_;
-};
 
 }  // namespace
 
@@ -84,10 +56,15 @@ int main(int argc, char** argv) {
   try {
     const auto cpus = xbench::parse_cpus(cpu_list);
     const std::size_t len = static_cast<std::size_t>(pages) * ::sysconf(_SC_PAGESIZE);
-    pin(cpus.front());
+    xbench::pin(cpus.front());
     mapping shared(::sysconf(_SC_PAGESIZE));
     shared.data()[0] = 1;
-    spinners others(std::vector<int>(cpus.begin() + 1, cpus.end()), shared.data());
+    // the other CPUs keep the mm loaded: they spin reading a shared page
+    const volatile char* page = shared.data();
+    xbench::pinned_threads others(std::vector<int>(cpus.begin() + 1, cpus.end()),
+                                  [page](std::size_t, const std::atomic<bool>& stop) {
+                                    while (!stop.load(std::memory_order_relaxed)) (void)*page;
+                                  });
 
     auto round = [&] {
       mapping m(len);

@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <chrono>
 #include <cstdint>
 #include <iostream>
 #include <stdexcept>
@@ -66,51 +66,6 @@ nlohmann::json numa_state() {
           {"pages_migrated", migrated}};
 }
 
-// RAII for the writers: stop and join on every exit path.
-class writers {
- public:
-  writers(const std::vector<int>& cpus, char* base, std::size_t slice, std::size_t page)
-      : counts_(cpus.size()) {
-    for (std::size_t i = 0; i < cpus.size(); ++i) {
-      threads_.emplace_back([this, i, cpu = cpus[i], p = base + i * slice, slice, page] {
-        xbench::pin(cpu);
-        running_.fetch_add(1);
-        while (running_.load() < static_cast<int>(counts_.size())) std::this_thread::yield();
-        for (std::size_t off = 0; off < slice; off += page) p[off] = 1;  // first touch
-        std::uint64_t n = 0;
-        while (!stop_.load(std::memory_order_relaxed)) {
-          for (std::size_t off = 0; off < slice; off += page) {
-            volatile char* c = p + off;
-            *c = *c + 1;
-          }
-          n += slice / page;
-          counts_[i].store(n, std::memory_order_relaxed);
-        }
-      });
-    }
-    while (running_.load() < static_cast<int>(cpus.size())) std::this_thread::yield();
-  }
-  ~writers() {
-    stop_ = true;
-    for (auto& t : threads_) t.join();
-  }
-  writers(const writers&) = delete;
-  writers& operator=(const writers&) = delete;
-
-  // Pages written so far, all writers.
-  std::uint64_t pages_written() const {
-    std::uint64_t sum = 0;
-    for (const auto& c : counts_) sum += c.load(std::memory_order_relaxed);
-    return sum;
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::atomic<int> running_{0};
-  std::vector<std::atomic<std::uint64_t>> counts_;
-  std::vector<std::thread> threads_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -145,14 +100,28 @@ int main(int argc, char** argv) {
 
     const auto ipi0 = xbench::read_ipis();
     const auto t0 = std::chrono::steady_clock::now();
-    std::uint64_t written;
+    // pages written so far by each writer
+    std::vector<std::atomic<std::uint64_t>> counts(cpus.size());
     nlohmann::json numa;
     {
-      writers w(cpus, region.data(), slice, page);
+      xbench::pinned_threads writers(cpus, [&](std::size_t i, const std::atomic<bool>& stop) {
+        char* p = region.data() + i * slice;
+        for (std::size_t off = 0; off < slice; off += page) p[off] = 1;  // first touch
+        std::uint64_t n = 0;
+        while (!stop.load(std::memory_order_relaxed)) {
+          for (std::size_t off = 0; off < slice; off += page) {
+            volatile char* c = p + off;
+            *c = *c + 1;
+          }
+          n += slice / page;
+          counts[i].store(n, std::memory_order_relaxed);
+        }
+      });
       std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-      written = w.pages_written();
       numa = numa_state();  // while the writers are still threads of ours
     }
+    std::uint64_t written = 0;
+    for (const auto& c : counts) written += c.load();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto ipi1 = xbench::read_ipis();
 
