@@ -8,6 +8,7 @@
  *   numa parameter off and on, in one boot: with it on the hinting scans
  *   are recorded as states and the CPUs running the process receive less
  *   than a quarter of the shootdown IPIs.
+ * - unload_with_hinting_states_pending: rmmod while scans are recorded.
  * - migration_loses_no_write: writers keep incrementing counters in pages
  *   of their own while AutoNUMA scans the process and another thread
  *   bounces those pages between the nodes with move_pages(). A page
@@ -149,10 +150,8 @@ static void start_writers(struct writer *w, int n, char *mem, atomic_int *stop,
  * of a new thread's stack on the creating CPU) would be migrated, and a
  * migration flushes synchronously with or without LATR.
  */
-static long long run_writers(int ms)
+static pid_t spawn_writers(int ms)
 {
-	long long ipis = tlb_ipis(NODE0_CPUS);
-	int status;
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -172,8 +171,25 @@ static long long run_writers(int ms)
 			pthread_join(w[i].tid, NULL);
 		_exit(0);
 	}
+	return pid;
+}
+
+/* 0 if the writers' process @pid ran to its end and exited 0. */
+static int reap_writers(pid_t pid)
+{
+	int status;
+
 	if (pid < 0 || waitpid(pid, &status, 0) != pid ||
 	    !WIFEXITED(status) || WEXITSTATUS(status))
+		return -1;
+	return 0;
+}
+
+static long long run_writers(int ms)
+{
+	long long ipis = tlb_ipis(NODE0_CPUS);
+
+	if (reap_writers(spawn_writers(ms)))
 		return -1;
 	return tlb_ipis(NODE0_CPUS) - ipis;
 }
@@ -201,6 +217,31 @@ TEST_F(numa, lazy_hinting_takes_no_shootdowns)
 	EXPECT_LT(0, rec);
 	EXPECT_LT(lazy_ipis * 4, sync_ipis)
 		TH_LOG("lazy hinting should avoid at least 3/4 of the IPIs");
+}
+
+/*
+ * rmmod while the writers run and AutoNUMA's scans are being recorded:
+ * the module completes what is pending and unloads, the writers go on
+ * (now with the kernel's synchronous flushes) and exit normally. A hinting
+ * state left behind would trip the module's WARN_ON at exit, which fails
+ * vm/kernel.
+ */
+TEST_F(numa, unload_with_hinting_states_pending)
+{
+	long long rec = latr_stat("numa_recorded");
+	int tries, pending = 0;
+	pid_t pid = spawn_writers(4000);
+
+	ASSERT_LT(0, pid);
+	for (tries = 0; tries < 3000 && !pending; tries++) {
+		pending = latr_stat("numa_recorded") > rec && latr_pending() > 0;
+		if (!pending)
+			usleep(1000);
+	}
+	EXPECT_TRUE(pending) TH_LOG("no hinting state pending within 3 s");
+	EXPECT_EQ(0, latr_unload());
+	EXPECT_FALSE(latr_loaded());
+	EXPECT_EQ(0, reap_writers(pid));
 }
 
 struct bouncer {
