@@ -164,8 +164,16 @@ TEST_F(fd, alive_table_is_readable_by_anyone)
 	EXPECT_EQ((__u64)T_US * 1000, t->period_ns);
 	EXPECT_LT(0, t->beats_tx);
 	EXPECT_LT(0, t->beats_rx);
-	EXPECT_EQ(0, t->suspicions);
-	EXPECT_EQ(XLANE_FD_JOINED, t->peers[0].state);
+	/*
+	 * Whether a peer was suspected since it joined depends here on how long
+	 * the host held a vCPU (L is 50 ms; a CI run saw one suspicion and its
+	 * recovery): no_false_suspicion_over_a_quiet_run checks that, with an
+	 * L fit for emulation. This table must show the peer alive.
+	 */
+	EXPECT_TRUE(t->peers[0].state == XLANE_FD_JOINED ||
+		    t->peers[0].state == XLANE_FD_RECOVERED)
+		TH_LOG("peer state %u, %llu suspicions", t->peers[0].state,
+		       (unsigned long long)t->suspicions);
 	EXPECT_LT(0, t->peers[0].beats);
 	EXPECT_LT(0, t->peers[0].last_latency_ns);
 
