@@ -113,14 +113,14 @@ def latr(runs):
                 if run is None:
                     continue
                 numa = run["result"]["numa"]
+                shootdowns = ipis(run["result"]["ipis"], run)[0]
                 g[f"{name}_scan_passes"].append(numa["scan_passes"])
                 g[f"{name}_faults"].append(numa["hinting_faults"])
                 if numa["hinting_faults"]:
-                    g[f"{name}_ipis_per_kfault"].append(
-                        ipis(run["result"]["ipis"], run)[0] * 1000 / numa["hinting_faults"])
-            if "latr-nonuma" in modes:
-                g["nonuma_ipis"].append(ipis(modes["latr-nonuma"]["result"]["ipis"], modes["latr-nonuma"])[0])
-                g["numa_recorded"].append((l.get("latr") or {}).get("numa_recorded", 0))
+                    g[f"{name}_ipis_per_kfault"].append(shootdowns * 1000 / numa["hinting_faults"])
+                if name == "nonuma":
+                    g["nonuma_ipis"].append(shootdowns)
+                    g["numa_recorded"].append((l.get("latr") or {}).get("numa_recorded", 0))
         elif wl == "apache":
             g["rps_ratio"].append(l["rps"] / s["rps"] if s["rps"] else 0)
             add_ipis(g, s, l, s["ipis"], l["ipis"])

@@ -131,7 +131,7 @@ for rep in $(seq 1 "$REPS"); do
 done
 
 # autonuma: AutoNUMA's hinting scans (latr-numa-bench: a writer per CPU,
-# the region first touched on node 0), with the scan period shortened
+# each over a slice it touched first), with the scan period shortened
 # through debugfs for these runs and restored after. Three modes: stock,
 # LATR, and LATR with numa=N (munmap/madvise only, as before patches/0008),
 # so the shootdowns of the hinting scans are counted in each.

@@ -22,9 +22,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <cstdint>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -71,15 +71,15 @@ nlohmann::json numa_state() {
 int main(int argc, char** argv) {
   CLI::App app{
       "latr-numa-bench: shootdowns caused by AutoNUMA's hinting scans. One writer per\n"
-      "CPU of --cpus keeps writing its own slice of a region first touched on the first\n"
-      "CPU's node. Run it with the latr module unloaded and loaded (mode all, numa=Y) in\n"
+      "CPU of --cpus keeps writing its own slice of a region, first touched by that\n"
+      "writer. Run it with the latr module unloaded and loaded (mode all, numa=Y) in\n"
       "the same boot and compare the IPIs; make bench-latr does that. AutoNUMA must be\n"
       "on (/proc/sys/kernel/numa_balancing)."};
   int mb = 64;
   double seconds = 5;
   std::string cpu_list = "0-3";
   bool json = false;
-  app.add_option("-c,--cpus", cpu_list, "CPUs, one writer each; the first touches the region")
+  app.add_option("-c,--cpus", cpu_list, "CPUs, one writer each; the first also runs the main thread")
       ->capture_default_str();
   app.add_option("-m,--mb", mb, "size of the region in MiB")->check(CLI::Range(1, 65536))
       ->capture_default_str();
