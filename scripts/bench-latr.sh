@@ -7,6 +7,7 @@
 #   BENCH_ONLY="munmap autonuma apache noshoot ctxsw" (a subset), BENCH_PROFILE=1
 #   (a profiled Apache run per mode: build/results/latr-profile.txt),
 #   BENCH_APACHE_WARMUP_S=5 (an unmeasured Apache run per mode first),
+#   BENCH_APACHE_CONNS="16 256" (wrk's connections, one set of runs each),
 #   LATR_PARAMS='idle_leave=0' (insmod),
 #   VM_ICOUNT=SHIFT: count instructions instead of host time (see
 #   scripts/vm-run.sh); the results go to latr-icount.json, so a timed run's
@@ -26,7 +27,7 @@ RAW=$B/results/$name-runs.jsonl
 mkdir -p "$B/results"
 cd "$ROOT" || exit 2
 vars=()
-for v in BENCH_REPS BENCH_SCALE BENCH_ONLY BENCH_OVERHEAD_REPS BENCH_PROFILE BENCH_PERF_HZ BENCH_APACHE_WARMUP_S LATR_PARAMS; do
+for v in BENCH_REPS BENCH_SCALE BENCH_ONLY BENCH_OVERHEAD_REPS BENCH_PROFILE BENCH_PERF_HZ BENCH_APACHE_WARMUP_S BENCH_APACHE_CONNS LATR_PARAMS; do
 	[ -z "${!v:-}" ] || vars+=("$v=$(printf '%q' "${!v}")")
 done
 extra=()

@@ -77,6 +77,8 @@ def latr(runs):
     for r in runs:
         if r["workload"] == "munmap":
             key = (r["cpu_list"], r["result"]["pages"])
+        elif r["workload"] == "apache":
+            key = (r.get("conns", 16),)  # runs before 2026-12-04: 16
         else:
             key = ()
         by[(r["workload"], key, r["rep"])][r["mode"]] = r
@@ -128,20 +130,25 @@ def latr(runs):
             g["latr_rps"].append(l["rps"])
 
     summary = []
-    for (wl, key), g in sorted(groups.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+    for (wl, key), g in sorted(groups.items(), key=lambda kv: (kv[0][0], [str(k).zfill(8) for k in kv[0][1]])):
         row = {"workload": wl}
         if wl == "munmap":
             row["cpus"] = key[0]
             row["pages"] = key[1]
+        elif wl == "apache":
+            row["conns"] = key[0]
         for k, v in g.items():
             row[k] = spread(v)
         summary.append(row)
 
     print(f"{'workload':10} {'CPUs':5} {'pages':>5}  {'munmap latency':22} "
           f"{'IPIs stock->latr':>18}  {'IPI reduction':24} {'throughput':20}")
+    # apache's "pages" column holds wrk's connections (c16: 16)
     for row in summary:
         cpus = row.get("cpus", "")
         pages = row.get("pages", "")
+        if "conns" in row:
+            pages = f"c{row['conns']}"
         lat = fmt(row.get("latency_ratio"))
         counts = ""
         if "stock_ipis" in row:

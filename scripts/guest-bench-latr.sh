@@ -7,7 +7,8 @@
 #   munmap  the paper's microbenchmark: 1..512 pages, threads sharing the mm
 #           on 1, 2 and 4 CPUs (latr-munmap-bench)
 #   apache  Debian apache2 (mpm_event, EnableMMAP On, sendfile off) serving
-#           a 10 KB page to wrk
+#           a 10 KB page to wrk, with 16 connections (bound by latency) and
+#           with 256 (saturated, as the paper's 4 x 400): BENCH_APACHE_CONNS
 #   autonuma AutoNUMA's hinting scans with a writer on every CPU
 #           (latr-numa-bench), stock, LATR and LATR with numa=N
 #   noshoot a workload with nothing to shoot down (single-threaded
@@ -224,7 +225,7 @@ EOF
 	}
 	# wrk, pinned apart from Apache; arguments go in front of it (a profiler).
 	apache_wrk() {
-		"$@" taskset -c 0 "$WRK" -t1 -c16 -d"${WRK_SECS:-$(iters 10)}"s --latency http://127.0.0.1:8080/10k.html
+		"$@" taskset -c 0 "$WRK" -t1 -c"$conns" -d"${WRK_SECS:-$(iters 10)}"s --latency http://127.0.0.1:8080/10k.html
 	}
 	apache_stop() {
 		$APACHE -f $A/httpd.conf -k stop
@@ -257,8 +258,22 @@ EOF
 			END { count(); for (c in cnt) printf "%7d %s\n", cnt[c], c }
 		' $T/trace | sort -rn | head -12
 	}
+	# Kernel stacks of perf.data's samples, counted by the first N frames
+	# that are not the lock primitives themselves.
+	perf_chains() { # perf.data frames
+		perf script -i "$1" -F ip,sym 2>/dev/null | awk -v n="$2" '
+			function count() { if (chain != "") cnt[chain]++; chain = ""; k = 0 }
+			/^[[:space:]]*$/ { count(); next }
+			{
+				f = $2; sub(/\+.*/, "", f)
+				if (f ~ /^(queued_spin_lock_slowpath|_raw_spin_lock.*|osq_lock|rwsem_.*|down_(read|write).*|__mutex_lock.*|mutex_lock.*|contention_begin|perf_.*|__traceiter.*|trace_.*)$/ && k == 0) next
+				if (k < n) { chain = chain (k ? " < " : "") f; k++ }
+			}
+			END { count(); for (c in cnt) printf "%7d %s\n", cnt[c], c }
+		' | sort -rn | head -15
+	}
 	apache_profile() { # mode
-		local ev w wt
+		local ev w wt wl
 		echo 0 >$T/tracing_on
 		echo 65536 >$T/buffer_size_kb
 		for ev in ipi_send_cpu ipi_send_cpumask; do
@@ -284,8 +299,13 @@ EOF
 		apache_start
 		w=$(apache_wrk perf record -a -F "${BENCH_PERF_HZ:-250}" -e cpu-clock -o $A/perf.data -q --)
 		apache_stop
+		# Who waits for which lock: the contention tracepoint with its
+		# kernel stack, in a run of its own (a stack per event costs).
+		apache_start
+		wl=$(apache_wrk perf record -a -g -e lock:contention_begin -o $A/lock.data -q --)
+		apache_stop
 		{
-			echo "## Apache, $1 (profiled runs, not in the ratios): $(echo "$wt" | awk '/Requests\/sec/ {print $2}') req/s with the IPIs traced, $(echo "$w" | awk '/Requests\/sec/ {print $2}') req/s under perf"
+			echo "## Apache, $conns connections, $1 (profiled runs, not in the ratios): $(echo "$wt" | awk '/Requests\/sec/ {print $2}') req/s with the IPIs traced, $(echo "$w" | awk '/Requests\/sec/ {print $2}') req/s under perf"
 			echo
 			echo "### IPIs sent (ipi tracepoints), by call site and callback"
 			echo "events lost to overruns: $(trace_lost)"
@@ -302,6 +322,9 @@ EOF
 			echo "### CPU time by function (self), top 40"
 			perf report -i $A/perf.data --stdio --sort comm,dso,sym -q 2>/dev/null | head -40
 			echo
+			echo "### Lock contention (lock:contention_begin, a run of its own: $(echo "$wl" | awk '/Requests\/sec/ {print $2}') req/s), by the 5 callers above the lock"
+			perf_chains $A/lock.data 5
+			echo
 		} >>"$PROFILE"
 		echo "apache $1: profile in $PROFILE"
 	}
@@ -309,12 +332,17 @@ EOF
 	# TCG's translation of Apache's and wrk's code, which in the ABBA order
 	# would fall on stock's first repetition (784 req/s, against 951-1035
 	# in its next four, in one run before this warm-up existed).
+	conns_list=${BENCH_APACHE_CONNS:-16 256}
+	conns=${conns_list%% *}
 	for mode in $(modes 1); do
 		set_mode "$mode"
 		apache_start
 		WRK_SECS=${BENCH_APACHE_WARMUP_S:-5} apache_wrk >/dev/null
 		apache_stop
 	done
+	# wrk's connections: with few, each waits for its answer and the rate
+	# follows latency; with many, Apache is saturated (mmap_lock-bound).
+	for conns in $conns_list; do
 	for rep in $(seq 1 "$REPS"); do
 		for mode in $(modes "$rep"); do
 			set_mode "$mode"
@@ -329,16 +357,19 @@ EOF
 			rps=$(echo "$w" | awk '/Requests\/sec/ {print $2}')
 			p50=$(echo "$w" | awk '$1 == "50%" {print $2}')
 			p99=$(echo "$w" | awk '$1 == "99%" {print $2}')
-			printf '{"workload":"apache","mode":"%s","rep":%d,"rps":%s,"p50":"%s","p99":"%s","ipis":{"tlb":%d,"cal":%d},"latr_per_run":true,"latr":%s}\n' \
-				"$mode" "$rep" "${rps:-0}" "$p50" "$p99" $((tlb1 - tlb0)) $((cal1 - cal0)) "$(latr_stats_json)" >>"$OUT"
-			echo "apache $mode rep $rep: $rps req/s, p50 $p50, p99 $p99, IPIs $((tlb1 - tlb0)) TLB $((cal1 - cal0)) CAL"
+			printf '{"workload":"apache","conns":%d,"mode":"%s","rep":%d,"rps":%s,"p50":"%s","p99":"%s","ipis":{"tlb":%d,"cal":%d},"latr_per_run":true,"latr":%s}\n' \
+				"$conns" "$mode" "$rep" "${rps:-0}" "$p50" "$p99" $((tlb1 - tlb0)) $((cal1 - cal0)) "$(latr_stats_json)" >>"$OUT"
+			echo "apache $conns connections $mode rep $rep: $rps req/s, p50 $p50, p99 $p99, IPIs $((tlb1 - tlb0)) TLB $((cal1 - cal0)) CAL"
 		done
+	done
 	done
 	if [ "${BENCH_PROFILE:-1}" = 1 ]; then
 		: >"$PROFILE"
-		for mode in stock latr; do
-			set_mode "$mode"
-			apache_profile $mode
+		for conns in $conns_list; do
+			for mode in stock latr; do
+				set_mode "$mode"
+				apache_profile $mode
+			done
 		done
 	fi
 else
