@@ -75,7 +75,7 @@ check-debug: kernel-debug all
 		{ cp modules/$$m/*.h $(B)/modules-debug/$$m/ 2>/dev/null || true; } && \
 		$(MAKE) -s -C $(B)/linux-debug M=$(B)/modules-debug/$$m CC="$(CCACHE_CC)" -j$(JOBS) modules || exit 1; \
 	done
-	@CHECK_HOST=0 CHECK_NAME=debug VM_TIMEOUT=3600 \
+	@CHECK_HOST=0 CHECK_NAME=debug VM_TIMEOUT=3600 VM_APPEND="page_poison=1 $${VM_APPEND:-}" \
 		VM_KERNEL=$(B)/linux-debug/arch/x86/boot/bzImage \
 		XSEL_MODULES=$(B)/modules-debug T="$${T:-latr/ infra/module}" \
 		scripts/check.sh

@@ -1,0 +1,65 @@
+#!/bin/bash
+# In the VM (scripts/vm-run.sh, VM_ISOLATE=0): which shootdowns stay
+# synchronous with LATR on, in the 4-CPU 512-page munmap benchmark, and why.
+#   VM_ISOLATE=0 scripts/vm-run.sh "N=3 scripts/guest-latr-sync-flushes.sh"
+# Per run: the shootdowns sent (tlb:tlb_flush, "remote ipi send") counted by
+# the four kernel frames above the flush, each with what a kprobe on
+# tlb_finish_mmu() last read on that CPU (tlb_flush_pending 2 or more: a
+# nested gather, which flushes the whole mm with fullmm set); the failed
+# page allocations (a batch page that cannot be had forces a flush inside
+# zap_pte_range()); and LATR's fallback counters.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 2
+T=/sys/kernel/tracing
+[ -d /sys/kernel/latr ] || insmod modules/latr/latr.ko || exit 1
+echo all >/sys/kernel/latr/mode
+cleanup() {
+	echo 0 >$T/tracing_on
+	echo 0 >$T/options/stacktrace
+	echo 0 >$T/events/tlb/tlb_flush/enable
+	echo 0 >$T/events/tlb/tlb_flush/filter
+	echo 0 >$T/events/kprobes/enable 2>/dev/null
+	echo >$T/kprobe_events
+}
+trap cleanup EXIT
+echo 65536 >$T/buffer_size_kb
+# shellcheck disable=SC2016 # $retval is the probe's, not the shell's
+for probe in 'p:tfm tlb_finish_mmu pend=tlb->mm->tlb_flush_pending.counter fullmm=tlb->fullmm' \
+	'r:gfpfail get_free_pages_noprof ret=$retval'; do
+	echo "$probe" >>$T/kprobe_events || {
+		cat $T/error_log
+		exit 1
+	}
+done
+echo 'ret == 0' >$T/events/kprobes/gfpfail/filter
+echo 1 >$T/events/kprobes/enable
+echo 'reason == 4' >$T/events/tlb/tlb_flush/filter
+echo 1 >$T/events/tlb/tlb_flush/enable
+echo 1 >$T/options/stacktrace
+for i in $(seq 1 "${N:-3}"); do
+	echo >$T/trace
+	echo 1 >/sys/kernel/latr/stats/reset
+	echo 1 >$T/tracing_on
+	taskset -c 0-3 build/userspace/bin/latr-munmap-bench --json --cpus 0-3 --pages 512 --iterations 100 >/dev/null || exit 1
+	echo 0 >$T/tracing_on
+	echo "run $i: $(grep -c 'remote ipi send' $T/trace) synchronous shootdowns, $(grep -c ' gfpfail: ' $T/trace) failed page allocations"
+	awk '
+		/ tfm: / {
+			match($0, /\[[0-9]+\]/); cpu = substr($0, RSTART, RLENGTH)
+			match($0, /pend=[0-9]+ fullmm=[0-9]+/); last[cpu] = substr($0, RSTART, RLENGTH)
+			next
+		}
+		/tlb_flush:/ {
+			match($0, /\[[0-9]+\]/); cpu = substr($0, RSTART, RLENGTH)
+			grab = 1; n = 0; ev = "(last tlb_finish_mmu here: " (cpu in last ? last[cpu] : "none") ")"
+			next
+		}
+		/=>/ && grab {
+			f = $2
+			if (f ~ /^(flush_tlb_mm_range|flush_tlb_multi|native_flush_tlb_multi)$/) next
+			ev = ev " < " f
+			if (++n == 4) { print ev; grab = 0 }
+		}' $T/trace | sort | uniq -c | sort -rn | head -12
+	for f in /sys/kernel/latr/stats/fallback_*; do printf '%s=%s ' "${f##*/}" "$(cat "$f")"; done
+	echo
+done
