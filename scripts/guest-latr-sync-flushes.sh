@@ -2,6 +2,8 @@
 # In the VM (scripts/vm-run.sh, VM_ISOLATE=0): which shootdowns stay
 # synchronous with LATR on, in the 4-CPU 512-page munmap benchmark, and why.
 #   VM_ISOLATE=0 scripts/vm-run.sh "N=3 scripts/guest-latr-sync-flushes.sh"
+# (on the debug kernel: VM_KERNEL=build/linux-debug/arch/x86/boot/bzImage and
+# LATR_KO=build/modules-debug/latr/latr.ko)
 # Per run: the shootdowns sent (tlb:tlb_flush, "remote ipi send") counted by
 # the four kernel frames above the flush, each with what a kprobe on
 # tlb_finish_mmu() last read on that CPU (tlb_flush_pending 2 or more: a
@@ -11,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 T=/sys/kernel/tracing
-[ -d /sys/kernel/latr ] || insmod modules/latr/latr.ko || exit 1
+[ -d /sys/kernel/latr ] || insmod "${LATR_KO:-modules/latr/latr.ko}" || exit 1
 echo all >/sys/kernel/latr/mode
 cleanup() {
 	echo 0 >$T/tracing_on
