@@ -14,7 +14,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 T=/sys/kernel/tracing
 [ -d /sys/kernel/latr ] || insmod "${LATR_KO:-modules/latr/latr.ko}" || exit 1
-echo all >/sys/kernel/latr/mode
+# LATR_MODE=off: the same runs with the provider registered but taking nothing
+echo "${LATR_MODE:-all}" >/sys/kernel/latr/mode || exit 1
 cleanup() {
 	echo 0 >$T/tracing_on
 	echo 0 >$T/options/stacktrace
