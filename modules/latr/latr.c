@@ -121,7 +121,12 @@ struct latr_state {
 	u64 tlb_gen;
 	u64 recorded_ns;
 	struct mmu_gather_batch *pages;
-	unsigned long pending[];	/* CPUs still to flush, nr_cpu_ids bits */
+	/*
+	 * CPUs still to flush. cpumask_size() bytes, not nr_cpu_ids bits:
+	 * cpumask_clear() and friends write up to NR_CPUS bits when NR_CPUS
+	 * is at most 4 * BITS_PER_LONG, past a mask sized for nr_cpu_ids.
+	 */
+	unsigned long pending[];
 };
 
 struct latr_cpu {
@@ -873,8 +878,7 @@ static int __init latr_init(void)
 	size_t size;
 	int cpu, err;
 
-	latr_stride = ALIGN(sizeof(struct latr_state) +
-			    BITS_TO_LONGS(nr_cpu_ids) * sizeof(long),
+	latr_stride = ALIGN(sizeof(struct latr_state) + cpumask_size(),
 			    SMP_CACHE_BYTES);
 	latr_nr_slots = nr_cpu_ids * LATR_RING;
 	size = (size_t)latr_nr_slots * latr_stride;
