@@ -25,11 +25,15 @@ cleanup() {
 	echo >$T/kprobe_events
 }
 trap cleanup EXIT
+# One run of the benchmark this script is about
+bench() {
+	taskset -c 0-3 build/userspace/bin/latr-munmap-bench --json --cpus 0-3 --pages 512 --iterations 100 >/dev/null
+}
 # TRACE=0: the same runs with no probe and no tracing (does a problem need them?)
 if [ "${TRACE:-1}" = 0 ]; then
 	trap - EXIT
 	for i in $(seq 1 "${N:-3}"); do
-		taskset -c 0-3 build/userspace/bin/latr-munmap-bench --json --cpus 0-3 --pages 512 --iterations 100 >/dev/null || exit 1
+		bench || exit 1
 		echo "run $i: $(cat /sys/kernel/latr/stats/recorded) states recorded so far"
 	done
 	exit 0
@@ -52,7 +56,7 @@ for i in $(seq 1 "${N:-3}"); do
 	echo >$T/trace
 	echo 1 >/sys/kernel/latr/stats/reset
 	echo 1 >$T/tracing_on
-	taskset -c 0-3 build/userspace/bin/latr-munmap-bench --json --cpus 0-3 --pages 512 --iterations 100 >/dev/null || exit 1
+	bench || exit 1
 	echo 0 >$T/tracing_on
 	echo "run $i: $(grep -c 'remote ipi send' $T/trace) synchronous shootdowns, $(grep -c ' gfpfail: ' $T/trace) failed page allocations"
 	awk '

@@ -31,7 +31,8 @@
 #define TAG(gen) (TAG_MAGIC | (uint64_t)(gen))
 #define HOG_BYTE 0x5a
 #define NR_READERS 3	/* on CPUs 1, 2 and 3 (isolated) */
-#define MIN_CYCLES 100ULL	/* reuse: unmap/remap or zap cycles at least */
+#define MIN_SECONDS 6.0	/* reuse: run at least this long */
+#define MIN_CYCLES 100ULL	/* reuse: and at least this many unmap/remap or zap cycles */
 #define HARD_LIMIT_S 120.0	/* reuse: but no longer than this */
 
 static double now_s(void)
@@ -186,12 +187,17 @@ TEST_F_TIMEOUT(latr, reuse, 300)
 	}
 
 	/*
-	 * At least 6 s and MIN_CYCLES cycles: a slow or loaded host gets more
-	 * time, not a weaker test; HARD_LIMIT_S ends a run that cannot keep up.
+	 * At least MIN_SECONDS and MIN_CYCLES cycles: a slow or loaded host
+	 * gets more time, not a weaker test; HARD_LIMIT_S ends a run that
+	 * cannot keep up.
 	 */
 	start = now_s();
-	while ((now_s() < start + 6.0 || cycles < MIN_CYCLES) &&
-	       now_s() < start + HARD_LIMIT_S) {
+	for (;;) {
+		double elapsed = now_s() - start;
+
+		if (elapsed >= HARD_LIMIT_S ||
+		    (elapsed >= MIN_SECONDS && cycles >= MIN_CYCLES))
+			break;
 		if (cycles % 2 == 0) {
 			char *p;
 
