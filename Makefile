@@ -26,7 +26,7 @@ SELFTEST_SRCS := $(wildcard selftests/*/*.c)
 SELFTEST_BINS := $(patsubst selftests/%.c,$(B)/selftests/%,$(SELFTEST_SRCS))
 SELFTEST_HDRS := $(wildcard selftests/*/*.h modules/*/include/*/*.h)
 
-.PHONY: all help deps kernel kernel-debug kernel-stock libbpf bpftool modules bpf userspace \
+.PHONY: all help deps kernel kernel-debug kernel-stock kernel-stock-debug libbpf bpftool modules bpf userspace \
 	selftests vm-run check check-debug demo clean distclean _bpf _selftests bench-latr bench-xlane \
 	bench-xps checkpatch
 
@@ -46,6 +46,7 @@ help:
 	@echo "make kernel-debug  the same kernel with lockdep + KASAN (build/linux-debug)"
 	@echo "make check-debug the LATR kselftests on that kernel (T=... to choose)"
 	@echo "make kernel-stock  6.12 without the patches, same config (build/linux-stock)"
+	@echo "make kernel-stock-debug  the debug kernel without the patches (build/linux-stock-debug)"
 	@echo "make bench-latr  stock vs LATR in one boot: munmap, Apache, overhead"
 	@echo "make bench-xlane X-Lane vs UDP and busy-poll UDP, idle and stressed; X-FD accuracy"
 	@echo "make bench-xps   stock vs XPS in one boot: Redis GET and GET/SET mixes, nginx POST 405"
@@ -65,6 +66,11 @@ kernel-debug: deps
 # patches cost with no provider registered (bench-latr BENCH_UNPATCHED=1).
 kernel-stock: deps
 	@VARIANT=stock scripts/kernel.sh all
+
+# The debug kernel without patches/: the control for a problem seen on
+# make kernel-debug (build/linux-stock-debug).
+kernel-stock-debug: deps
+	@VARIANT=stock-debug scripts/kernel.sh all
 
 # The LATR kselftests on the lockdep + KASAN kernel, with the modules
 # built against it in build/modules-debug.

@@ -13,9 +13,15 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 T=/sys/kernel/tracing
-[ -d /sys/kernel/latr ] || insmod "${LATR_KO:-modules/latr/latr.ko}" || exit 1
-# LATR_MODE=off: the same runs with the provider registered but taking nothing
-echo "${LATR_MODE:-all}" >/sys/kernel/latr/mode || exit 1
+# LATR_KO=none: no module at all, the control for the harness itself
+if [ "${LATR_KO:-}" = none ]; then
+	L=
+else
+	L=/sys/kernel/latr
+	[ -d $L ] || insmod "${LATR_KO:-modules/latr/latr.ko}" || exit 1
+	# LATR_MODE=off: the same runs with the provider registered but taking nothing
+	echo "${LATR_MODE:-all}" >$L/mode || exit 1
+fi
 cleanup() {
 	echo 0 >$T/tracing_on
 	echo 0 >$T/options/stacktrace
@@ -34,7 +40,7 @@ if [ "${TRACE:-1}" = 0 ]; then
 	trap - EXIT
 	for i in $(seq 1 "${N:-3}"); do
 		bench || exit 1
-		echo "run $i: $(cat /sys/kernel/latr/stats/recorded) states recorded so far"
+		echo "run $i: $([ -n "$L" ] && cat $L/stats/recorded) states recorded so far"
 	done
 	exit 0
 fi
@@ -54,7 +60,7 @@ echo 1 >$T/events/tlb/tlb_flush/enable
 echo 1 >$T/options/stacktrace
 for i in $(seq 1 "${N:-3}"); do
 	echo >$T/trace
-	echo 1 >/sys/kernel/latr/stats/reset
+	[ -z "$L" ] || echo 1 >$L/stats/reset
 	echo 1 >$T/tracing_on
 	bench || exit 1
 	echo 0 >$T/tracing_on
@@ -76,6 +82,6 @@ for i in $(seq 1 "${N:-3}"); do
 			ev = ev " < " f
 			if (++n == 4) { print ev; grab = 0 }
 		}' $T/trace | sort | uniq -c | sort -rn | head -12
-	for f in /sys/kernel/latr/stats/fallback_*; do printf '%s=%s ' "${f##*/}" "$(cat "$f")"; done
+	[ -z "$L" ] || for f in "$L"/stats/fallback_*; do printf '%s=%s ' "${f##*/}" "$(cat "$f")"; done
 	echo
 done

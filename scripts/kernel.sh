@@ -24,8 +24,11 @@ JOBS=${JOBS:-$(nproc)}
 # fragment and builds in its own tree so the main build stays warm.
 # VARIANT=stock is the same kernel without patches/ (and without the
 # options the patches add), to measure what the patches cost when no
-# provider is registered.
+# provider is registered. VARIANT=stock-debug is the debug kernel without
+# them, the control for a problem seen on the debug kernel.
 VARIANT=${VARIANT:-}
+STOCK=
+case $VARIANT in stock | stock-*) STOCK=1 ;; esac
 if [ -n "$VARIANT" ]; then
 	KSRC=$B/linux-$VARIANT
 	STAMPS=$B/stamps-$VARIANT
@@ -45,7 +48,7 @@ KMAKE=(make -C "$KSRC" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc")
 series_files() {
 	local f
 	[ -f "$ROOT/patches/series" ] || return 0
-	[ "$VARIANT" != stock ] || return 0
+	[ -z "$STOCK" ] || return 0
 	while read -r f; do
 		f=${f%%#*}
 		f=$(echo "$f" | xargs)
@@ -102,14 +105,15 @@ do_tree() {
 # Kconfig.fragment without the options the patches introduce.
 fragments() {
 	local frag=$ROOT/Kconfig.fragment syms
-	if [ "$VARIANT" = stock ]; then
+	if [ -n "$STOCK" ]; then
 		syms=$(sed -n 's/^+config \([A-Z0-9_]*\)$/\1/p' "$ROOT"/patches/*.patch | sort -u | paste -sd'|')
 		frag=$STAMPS/Kconfig.fragment
 		grep -vE "^(# )?CONFIG_(${syms:-NONE})[= ]" "$ROOT/Kconfig.fragment" >"$frag"
 	fi
 	echo "$ROOT/scripts/qemu.config"
 	echo "$frag"
-	[ ! -f "$ROOT/scripts/$VARIANT.config" ] || echo "$ROOT/scripts/$VARIANT.config"
+	local extra=${VARIANT#stock-}
+	[ ! -f "$ROOT/scripts/$extra.config" ] || echo "$ROOT/scripts/$extra.config"
 }
 config_inputs() {
 	fragments | xargs cat
