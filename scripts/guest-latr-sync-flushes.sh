@@ -48,16 +48,17 @@ echo 65536 >$T/buffer_size_kb
 # To find which probe a problem needs, leave one out: KRETPROBE=0 drops the
 # kretprobe on get_free_pages_noprof() (no failed-allocation count), STACKS=0
 # the stack traces (no breakdown by caller).
+KRETPROBE=${KRETPROBE:-1}
 probes=('p:tfm tlb_finish_mmu pend=tlb->mm->tlb_flush_pending.counter fullmm=tlb->fullmm')
 # shellcheck disable=SC2016 # $retval is the probe's, not the shell's
-[ "${KRETPROBE:-1}" = 0 ] || probes+=('r:gfpfail get_free_pages_noprof ret=$retval')
+[ "$KRETPROBE" = 0 ] || probes+=('r:gfpfail get_free_pages_noprof ret=$retval')
 for probe in "${probes[@]}"; do
 	echo "$probe" >>$T/kprobe_events || {
 		cat $T/error_log
 		exit 1
 	}
 done
-[ "${KRETPROBE:-1}" = 0 ] || echo 'ret == 0' >$T/events/kprobes/gfpfail/filter
+[ "$KRETPROBE" = 0 ] || echo 'ret == 0' >$T/events/kprobes/gfpfail/filter
 echo 1 >$T/events/kprobes/enable
 echo 'reason == 4' >$T/events/tlb/tlb_flush/filter
 echo 1 >$T/events/tlb/tlb_flush/enable
@@ -68,7 +69,9 @@ for i in $(seq 1 "${N:-3}"); do
 	echo 1 >$T/tracing_on
 	bench || exit 1
 	echo 0 >$T/tracing_on
-	echo "run $i: $(grep -c 'remote ipi send' $T/trace) synchronous shootdowns, $(grep -c ' gfpfail: ' $T/trace) failed page allocations"
+	failed="$(grep -c ' gfpfail: ' $T/trace) failed page allocations"
+	[ "$KRETPROBE" != 0 ] || failed="failed page allocations not counted (KRETPROBE=0)"
+	echo "run $i: $(grep -c 'remote ipi send' $T/trace) synchronous shootdowns, $failed"
 	awk '
 		/ tfm: / {
 			match($0, /\[[0-9]+\]/); cpu = substr($0, RSTART, RLENGTH)
