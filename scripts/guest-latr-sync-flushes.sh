@@ -13,6 +13,18 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 T=/sys/kernel/tracing
+# QCHECK=1 (KASAN kernels): walk KASAN's whole quarantine before the module
+# is loaded, right after, and after every run. Shrinking any slab cache
+# makes kasan_quarantine_remove_cache() follow every quarantined object's
+# link, so a link overwritten since the last walk oopses there and then,
+# not at the quarantine's first eviction many runs later. Each walk is
+# marked in the kernel log first.
+qcheck() {
+	[ "${QCHECK:-0}" = 1 ] || return 0
+	echo "latr-harness: quarantine walk $1" >/dev/kmsg
+	echo 1 >/sys/kernel/slab/kmalloc-64/shrink || exit 1
+}
+qcheck "before the module"
 # LATR_KO=none: no module at all, the control for the harness itself
 if [ "${LATR_KO:-}" = none ]; then
 	L=
@@ -21,6 +33,7 @@ else
 	[ -d $L ] || insmod "${LATR_KO:-modules/latr/latr.ko}" || exit 1
 	# LATR_MODE=off: the same runs with the provider registered but taking nothing
 	echo "${LATR_MODE:-all}" >$L/mode || exit 1
+	qcheck "after the module loaded"
 fi
 cleanup() {
 	echo 0 >$T/tracing_on
@@ -40,6 +53,7 @@ if [ "${TRACE:-1}" = 0 ]; then
 	trap - EXIT
 	for i in $(seq 1 "${N:-3}"); do
 		bench || exit 1
+		qcheck "after run $i"
 		echo "run $i: $([ -n "$L" ] && cat $L/stats/recorded) states recorded so far"
 	done
 	exit 0
@@ -69,6 +83,7 @@ for i in $(seq 1 "${N:-3}"); do
 	echo 1 >$T/tracing_on
 	bench || exit 1
 	echo 0 >$T/tracing_on
+	qcheck "after run $i"
 	failed="$(grep -c ' gfpfail: ' $T/trace) failed page allocations"
 	[ "$KRETPROBE" != 0 ] || failed="failed page allocations not counted (KRETPROBE=0)"
 	echo "run $i: $(grep -c 'remote ipi send' $T/trace) synchronous shootdowns, $failed"
