@@ -60,10 +60,13 @@ if [ "${TRACE:-1}" = 0 ]; then
 fi
 echo 65536 >$T/buffer_size_kb
 # To find which probe a problem needs, leave one out: KRETPROBE=0 drops the
-# kretprobe on get_free_pages_noprof() (no failed-allocation count), STACKS=0
+# kretprobe on get_free_pages_noprof() (no failed-allocation count), KPROBE=0
+# the kprobe on tlb_finish_mmu() (no "last tlb_finish_mmu" column), STACKS=0
 # the stack traces (no breakdown by caller).
 KRETPROBE=${KRETPROBE:-1}
-probes=('p:tfm tlb_finish_mmu pend=tlb->mm->tlb_flush_pending.counter fullmm=tlb->fullmm')
+probes=()
+[ "${KPROBE:-1}" = 0 ] ||
+	probes+=('p:tfm tlb_finish_mmu pend=tlb->mm->tlb_flush_pending.counter fullmm=tlb->fullmm')
 # shellcheck disable=SC2016 # $retval is the probe's, not the shell's
 [ "$KRETPROBE" = 0 ] || probes+=('r:gfpfail get_free_pages_noprof ret=$retval')
 for probe in "${probes[@]}"; do
@@ -73,7 +76,7 @@ for probe in "${probes[@]}"; do
 	}
 done
 [ "$KRETPROBE" = 0 ] || echo 'ret == 0' >$T/events/kprobes/gfpfail/filter
-echo 1 >$T/events/kprobes/enable
+[ ${#probes[@]} = 0 ] || echo 1 >$T/events/kprobes/enable
 echo 'reason == 4' >$T/events/tlb/tlb_flush/filter
 echo 1 >$T/events/tlb/tlb_flush/enable
 [ "${STACKS:-1}" = 0 ] || echo 1 >$T/options/stacktrace
