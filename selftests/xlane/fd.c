@@ -239,23 +239,49 @@ static void expect_suspected(struct __test_metadata *_metadata, struct host *h,
 		  ev.ns);
 }
 
+/* Heartbeats host @h has received from host @n; 0 if @n is not its peer. */
+static __u64 beats_from(const struct xlane_fd_table *t, int n)
+{
+	__u32 i;
+
+	for (i = 0; i < t->npeers && i < XLANE_FD_MAX_PEERS; i++)
+		if (t->peers[i].node == node_of(n))
+			return *(volatile const __u64 *)&t->peers[i].beats;
+	return 0;
+}
+
 TEST_F(fd, stopped_application_is_suspected_and_recovers)
 {
-	struct xlane_fd_event ev;
-	__u64 t0;
+	const struct xlane_fd_table *t3 = table(&self->h[3]);
+	__u64 t0, from1, from2;
+	int i;
 
+	ASSERT_NE(NULL, t3);
+	from1 = beats_from(t3, 1);
+	from2 = beats_from(t3, 2);
 	atomic_store(&self->h[3].paused, 1);
 	t0 = xl_now_ns();
 	expect_suspected(_metadata, &self->h[1], 3, t0);
 	expect_suspected(_metadata, &self->h[2], 3, t0);
-	/* host 3 still hears the others */
-	EXPECT_EQ(0, wait_event(&self->h[3], node_of(1), XLANE_FD_SUSPECTED, 100, &ev))
-		TH_LOG("host 3 suspected host 1 %lld us after the pause, %llu us after its last heartbeat, credit %u us",
-		       ((long long)ev.ns - (long long)t0) / 1000,
-		       (unsigned long long)(ev.ns - ev.last_alive_ns) / 1000, ev.credit_us);
+	/*
+	 * Host 3 still hears the others while its application is stopped:
+	 * its engine keeps counting their heartbeats. (Whether it also never
+	 * suspects them over these ~60 ms depends under emulation on how long
+	 * the host holds their vCPUs, L being 50 ms here: a CI run saw host 1
+	 * suspected once. no_false_suspicion_over_a_quiet_run checks that with
+	 * an L fit for emulation.) Each peer beats every T = 5 ms, a dozen
+	 * since the pause by now; ask for three, waiting up to 1 s for a
+	 * stalled vCPU.
+	 */
+	for (i = 0; i < 1000 && (beats_from(t3, 1) < from1 + 3 ||
+				beats_from(t3, 2) < from2 + 3); i++)
+		usleep(1000);
+	EXPECT_LE(from1 + 3, beats_from(t3, 1));
+	EXPECT_LE(from2 + 3, beats_from(t3, 2));
 	atomic_store(&self->h[3].paused, 0);
 	EXPECT_EQ(1, wait_event(&self->h[1], node_of(3), XLANE_FD_RECOVERED, 3000, NULL));
 	EXPECT_EQ(1, wait_event(&self->h[2], node_of(3), XLANE_FD_RECOVERED, 3000, NULL));
+	munmap((void *)t3, sizeof(*t3));
 }
 
 TEST_F(fd, cut_host_is_suspected_and_recovers)
