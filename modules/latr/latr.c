@@ -259,6 +259,35 @@ static void latr_kick_reclaimer(void)
 }
 
 /*
+ * The first FREE slot of @cpu's ring from its head on, or NULL if the ring
+ * is full. States retire out of order: one that waits for a stalled CPU, or
+ * one of a process whose threads run elsewhere, must not block the slots
+ * after it that have retired already, or every later shootdown of this CPU
+ * would take the IPI fallback until that one state retires. The head is
+ * FREE nearly always, so the loop usually stops at once. Preemption
+ * disabled: only this CPU takes slots of its ring.
+ */
+static struct latr_state *latr_claim(int cpu, struct latr_cpu *lc,
+				     unsigned int *idxp)
+{
+	struct latr_state *s;
+	unsigned int i, idx;
+
+	for (i = 0; i < LATR_RING; i++) {
+		idx = cpu * LATR_RING + (lc->head + i) % LATR_RING;
+		s = latr_slot_at(idx);
+		/* Pairs with the release in latr_retire(): the slot is ours again. */
+		if (atomic_read_acquire(&s->status) == LATR_FREE) {
+			/* latr_defer() moves the head past the slot it fills */
+			lc->head += i;
+			*idxp = idx;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/*
  * ->defer(): take the flush of @tlb lazily if this mm wants it and the
  * ring has room; otherwise the kernel flushes synchronously (the IPI
  * fallback of LATR).
@@ -282,10 +311,8 @@ static bool latr_defer(struct mmu_gather *tlb,
 		goto stock;
 
 	lc = this_cpu_ptr(&latr_cpu);
-	idx = cpu * LATR_RING + lc->head % LATR_RING;
-	s = latr_slot_at(idx);
-	/* Pairs with the release in latr_retire(): the slot is ours again. */
-	if (atomic_read_acquire(&s->status) != LATR_FREE) {
+	s = latr_claim(cpu, lc, &idx);
+	if (!s) {
 		latr_count(LATR_STAT_FALLBACK_RING_FULL, 1);
 		goto stock;
 	}

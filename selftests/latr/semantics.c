@@ -215,6 +215,84 @@ TEST_F(sem, ring_overflow_falls_back_to_ipis)
 }
 
 /*
+ * The child of held_state_does_not_block_the_ring, on CPU 0 with a reader
+ * on CPU 1: @n munmaps of one page, each recorded lazily and retired (CPU 1
+ * sweeps it at its tick) before the next. Return: 0, or 1 if it cannot run.
+ */
+static int ring_churn(int n)
+{
+	long psz = getpagesize();
+	struct toucher t;
+	char *page, *p;
+	int i, wait;
+
+	page = mmap(NULL, psz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED || pin_to(0))
+		return 1;
+	page[0] = 1;
+	start_toucher(&t, 1, page, 0);
+	for (i = 0; i < n; i++) {
+		p = mmap(NULL, psz, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return 1;
+		p[0] = 1;
+		if (munmap(p, psz))
+			return 1;
+		/* until only the parent's held state is left, 200 ms at most */
+		for (wait = 0; wait < 400 && latr_pending() > 1; wait++)
+			usleep(500);
+	}
+	stop_toucher(&t);
+	return 0;
+}
+
+/*
+ * States retire out of order. One held by the isolated CPU, at the head of
+ * CPU 0's ring, must not block the ring: once another process's states,
+ * recorded on CPU 0 after it and retired since, wrap around to it, the next
+ * state takes a free slot past it rather than the IPI fallback.
+ */
+TEST_F(sem, held_state_does_not_block_the_ring)
+{
+	long long full0, rec0, ipis0, pending;
+	long psz = getpagesize();
+	struct toucher t;
+	int status, n = 80;	/* more than the ring's 64 */
+	char *one;
+	pid_t pid;
+
+	one = mmap(NULL, psz, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, one);
+	one[0] = 1;
+	hold_states_on_isolated_cpu(&t, self->page);
+	full0 = latr_stat("fallback_ring_full");
+	ipis0 = latr_stat("timeout_ipis");
+	ASSERT_EQ(0, munmap(one, psz));		/* held: names CPU 3 */
+	rec0 = latr_stat("recorded");
+	pending = latr_pending();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(ring_churn(n));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	TH_LOG("%d munmaps past a held state: %lld lazy, %lld synchronous (ring full); %lld pending before",
+	       n, latr_stat("recorded") - rec0,
+	       latr_stat("fallback_ring_full") - full0, pending);
+	if (latr_stat("timeout_ipis") != ipis0) {
+		stop_toucher(&t);
+		SKIP(return, "the held state timed out (1 s) before the ring wrapped");
+	}
+	EXPECT_LE(1, pending);
+	EXPECT_EQ(0, latr_stat("fallback_ring_full") - full0);
+	EXPECT_LE(n, latr_stat("recorded") - rec0);
+	stop_toucher(&t);
+}
+
+/*
  * A process that ran on the isolated CPU once and moved away stays in its
  * mm_cpumask; stock 6.12 IPIs it whenever page tables are freed. With LATR
  * the isolated CPU gets no IPI for it at all.
