@@ -62,7 +62,8 @@ echo 65536 >$T/buffer_size_kb
 # To find which probe a problem needs, leave one out: KRETPROBE=0 drops the
 # kretprobe on get_free_pages_noprof() (no failed-allocation count), KPROBE=0
 # the kprobe on tlb_finish_mmu() (no "last tlb_finish_mmu" column), STACKS=0
-# the stack traces (no breakdown by caller).
+# the stack traces (no breakdown by caller), EVENT=0 the tlb:tlb_flush
+# event (no synchronous shootdowns counted; stacks need it).
 KRETPROBE=${KRETPROBE:-1}
 probes=()
 [ "${KPROBE:-1}" = 0 ] ||
@@ -77,9 +78,12 @@ for probe in "${probes[@]}"; do
 done
 [ "$KRETPROBE" = 0 ] || echo 'ret == 0' >$T/events/kprobes/gfpfail/filter
 [ ${#probes[@]} = 0 ] || echo 1 >$T/events/kprobes/enable
-echo 'reason == 4' >$T/events/tlb/tlb_flush/filter
-echo 1 >$T/events/tlb/tlb_flush/enable
-[ "${STACKS:-1}" = 0 ] || echo 1 >$T/options/stacktrace
+EVENT=${EVENT:-1}
+if [ "$EVENT" != 0 ]; then
+	echo 'reason == 4' >$T/events/tlb/tlb_flush/filter
+	echo 1 >$T/events/tlb/tlb_flush/enable
+	[ "${STACKS:-1}" = 0 ] || echo 1 >$T/options/stacktrace
+fi
 for i in $(seq 1 "${N:-3}"); do
 	echo >$T/trace
 	[ -z "$L" ] || echo 1 >$L/stats/reset
@@ -92,7 +96,12 @@ for i in $(seq 1 "${N:-3}"); do
 	else
 		failed="$(grep -c ' gfpfail: ' $T/trace) failed page allocations"
 	fi
-	echo "run $i: $(grep -c 'remote ipi send' $T/trace) synchronous shootdowns, $failed"
+	if [ "$EVENT" = 0 ]; then
+		sync="synchronous shootdowns not counted (EVENT=0)"
+	else
+		sync="$(grep -c 'remote ipi send' $T/trace) synchronous shootdowns"
+	fi
+	echo "run $i: $sync, $failed"
 	awk '
 		/ tfm: / {
 			match($0, /\[[0-9]+\]/); cpu = substr($0, RSTART, RLENGTH)
