@@ -130,7 +130,7 @@ struct latr_state {
 };
 
 struct latr_cpu {
-	unsigned int head;	/* next slot of this CPU's ring (owner only) */
+	unsigned int head;	/* where latr_claim() looks first (owner only) */
 	atomic_t owed;		/* ACTIVE states that still name this CPU */
 	/*
 	 * The CPU's last sweep was at a tick or switch (true), or before it
