@@ -331,7 +331,7 @@ static bool latr_defer(struct mmu_gather *tlb,
 	s->waited = false;
 	s->prot = range->prot;
 	s->pages = pages;
-	s->recorded_ns = local_clock();
+	WRITE_ONCE(s->recorded_ns, local_clock());
 	/* Flushes this CPU; every CPU left in ->pending owes a flush. */
 	s->tlb_gen = flush_tlb_mm_range_lazy(mm, s->start, s->end, s->stride_shift,
 					     s->freed_tables,
@@ -579,7 +579,9 @@ static unsigned long latr_steer(struct mm_struct *mm, unsigned long start,
  */
 static u64 latr_age_ns(const struct latr_state *s, u64 now)
 {
-	return now > s->recorded_ns ? now - s->recorded_ns : 0;
+	u64 then = READ_ONCE(s->recorded_ns);	/* see oldest_us_show() */
+
+	return now > then ? now - then : 0;
 }
 
 /* Free what slot @idx (@s) held and hand the slot back to its owner. */
@@ -737,6 +739,29 @@ static ssize_t pending_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%d\n", atomic_read(&latr_live));
 }
 
+/*
+ * Age of the oldest state that is not FREE, in microseconds (0: none). It
+ * walks every slot, not latr_busy: a slot that some fault made the scans
+ * lose would never be retired, and shows here as an age that keeps
+ * growing. A state recorded or retired during the walk may be read as it
+ * changes; it is then a young or a free one, which does not make the
+ * oldest any younger.
+ */
+static ssize_t oldest_us_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	u64 now = local_clock(), oldest = 0;
+	struct latr_state *s;
+	unsigned int idx;
+
+	for (idx = 0; idx < latr_nr_slots; idx++) {
+		s = latr_slot_at(idx);
+		if (atomic_read_acquire(&s->status) != LATR_FREE)
+			oldest = max(oldest, latr_age_ns(s, now));
+	}
+	return sysfs_emit(buf, "%llu\n", div_u64(oldest, NSEC_PER_USEC));
+}
+
 static ssize_t ring_size_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
 {
@@ -790,6 +815,7 @@ static ssize_t optout_store(struct kobject *kobj, struct kobj_attribute *attr,
 static struct kobj_attribute mode_attr = __ATTR_RW_MODE(mode, 0644);
 static struct kobj_attribute timeout_us_attr = __ATTR_RW_MODE(timeout_us, 0644);
 static struct kobj_attribute pending_attr = __ATTR_RO(pending);
+static struct kobj_attribute oldest_us_attr = __ATTR_RO(oldest_us);
 static struct kobj_attribute ring_size_attr = __ATTR_RO(ring_size);
 static struct kobj_attribute optin_attr = __ATTR_WO(optin);
 static struct kobj_attribute optout_attr = __ATTR_WO(optout);
@@ -798,6 +824,7 @@ static struct attribute *latr_attrs[] = {
 	&mode_attr.attr,
 	&timeout_us_attr.attr,
 	&pending_attr.attr,
+	&oldest_us_attr.attr,
 	&ring_size_attr.attr,
 	&optin_attr.attr,
 	&optout_attr.attr,

@@ -45,13 +45,19 @@ static inline long long latr_stat(const char *name)
 	return strtoll(buf, NULL, 10);
 }
 
-static inline long long latr_pending(void)
+static inline long long latr_attr(const char *name)
 {
 	char buf[64];
 
-	if (!xsel_read(LATR_SYSFS "/pending", buf, sizeof(buf)))
+	if (!xsel_read(xsel_path(LATR_SYSFS "/%s", name), buf, sizeof(buf)))
 		return -1;
 	return strtoll(buf, NULL, 10);
+}
+
+/* States not yet reclaimed */
+static inline long long latr_pending(void)
+{
+	return latr_attr("pending");
 }
 
 static inline int latr_set_timeout_us(unsigned int us)

@@ -256,10 +256,11 @@ static int ring_churn(int n)
  */
 TEST_F(sem, held_state_does_not_block_the_ring)
 {
-	long long full0, rec0, ipis0, pending;
+	long long full0, rec0, ipis0, pending, oldest, held_us;
 	long psz = getpagesize();
 	struct toucher t;
-	int status, n = 80;	/* more than the ring's 64 */
+	int i, status, n = 80;	/* more than the ring's 64 */
+	unsigned long long t0;
 	char *one;
 	pid_t pid;
 
@@ -271,6 +272,7 @@ TEST_F(sem, held_state_does_not_block_the_ring)
 	full0 = latr_stat("fallback_ring_full");
 	ipis0 = latr_stat("timeout_ipis");
 	ASSERT_EQ(0, munmap(one, psz));		/* held: names CPU 3 */
+	t0 = xsel_now_ns();
 	rec0 = latr_stat("recorded");
 	pending = latr_pending();
 	pid = fork();
@@ -279,9 +281,13 @@ TEST_F(sem, held_state_does_not_block_the_ring)
 		_exit(ring_churn(n));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* oldest_us shows the held state's age: at least the time since */
+	held_us = (xsel_now_ns() - t0) / 1000;
+	oldest = latr_attr("oldest_us");
 	TH_LOG("%d munmaps past a held state: %lld lazy, %lld synchronous (ring full); %lld pending before",
 	       n, latr_stat("recorded") - rec0,
 	       latr_stat("fallback_ring_full") - full0, pending);
+	TH_LOG("oldest_us %lld, %lld us after the held munmap returned", oldest, held_us);
 	if (latr_stat("timeout_ipis") != ipis0) {
 		stop_toucher(&t);
 		SKIP(return, "the held state timed out (1 s) before the ring wrapped");
@@ -289,7 +295,14 @@ TEST_F(sem, held_state_does_not_block_the_ring)
 	EXPECT_LE(1, pending);
 	EXPECT_EQ(0, latr_stat("fallback_ring_full") - full0);
 	EXPECT_LE(n, latr_stat("recorded") - rec0);
+	EXPECT_LE(held_us, oldest);
+	EXPECT_GT(2000000, oldest);	/* timeout_us is 1 s */
 	stop_toucher(&t);
+	/* CPU 3 sweeps as it idles; once everything is reclaimed, 0 */
+	for (i = 0; i < 100 && latr_pending(); i++)
+		usleep(10000);
+	EXPECT_EQ(0, latr_pending());
+	EXPECT_EQ(0, latr_attr("oldest_us"));
 }
 
 /*

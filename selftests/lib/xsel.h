@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
@@ -163,6 +164,15 @@ static inline long long xsel_irq_count(const char *label, int cpu)
 	}
 	fclose(f);
 	return v;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds */
+static inline unsigned long long xsel_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* Run the calling thread on @cpu only; 0 or -1 with errno. */

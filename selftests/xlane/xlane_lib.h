@@ -227,10 +227,7 @@ static inline int xl_next_event(int fd, struct xlane_event *ev, int ms)
 
 static inline __u64 xl_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return xsel_now_ns();
 }
 
 #endif /* XLANE_LIB_H */

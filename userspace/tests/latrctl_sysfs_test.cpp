@@ -43,6 +43,7 @@ class LatrSysfs : public ::testing::Test {
     put("mode", "off\n");
     put("timeout_us", "2000\n");
     put("pending", "0\n");
+    put("oldest_us", "0\n");
     put("ring_size", "64\n");
     put("optin", "");
     put("optout", "");
@@ -124,22 +125,26 @@ TEST_F(LatrSysfs, ReadStatus) {
   put("mode", "optin\n");
   put("timeout_us", "500\n");
   put("pending", "7\n");
+  put("oldest_us", "1500\n");
   const auto st = sys().read_status();
   EXPECT_EQ(st.sysfs, root_.string());
   EXPECT_EQ(st.mode, latr_mode::optin);
   EXPECT_EQ(st.timeout_us, 500u);
   EXPECT_EQ(st.pending, 7u);
+  EXPECT_EQ(st.oldest_us, 1500u);
   EXPECT_EQ(st.ring_size, 64u);
 }
 
 TEST_F(LatrSysfs, StatusText) {
   put("mode", "all\n");
   put("pending", "3\n");
+  put("oldest_us", "812\n");
   const std::string text = format_status(sys().read_status(), false);
   EXPECT_EQ(text, fmt::format("module      loaded ({})\n"
                               "mode        all: lazy TLB shootdowns for every process\n"
                               "timeout_us  2000\n"
                               "pending     3 lazy shootdowns not yet reclaimed\n"
+                              "oldest_us   812 (age of the oldest of them)\n"
                               "ring_size   64 states per CPU\n",
                               root_.string()));
 }
@@ -155,6 +160,7 @@ TEST_F(LatrSysfs, StatusJson) {
                                {"mode", "off"},
                                {"timeout_us", 2000},
                                {"pending", 0},
+                               {"oldest_us", 0},
                                {"ring_size", 64}}));
 }
 

@@ -158,9 +158,11 @@ parse_result parse_args(const std::vector<std::string>& args) {
       "  mode        off, optin or all (see 'latrctl enable --help')\n"
       "  timeout_us  bound after which pending shootdowns are completed by IPIs\n"
       "  pending     lazy shootdowns recorded and not yet reclaimed\n"
+      "  oldest_us   age of the oldest of them; one that keeps growing well past\n"
+      "              timeout_us is stuck (it holds its pages and its ring slot)\n"
       "  ring_size   states per CPU; a CPU with a full ring shoots down synchronously\n"
       "Fails (exit 1) if the module is not loaded. --json prints\n"
-      "{\"loaded\",\"sysfs\",\"mode\",\"timeout_us\",\"pending\",\"ring_size\"}.\n");
+      "{\"loaded\",\"sysfs\",\"mode\",\"timeout_us\",\"pending\",\"oldest_us\",\"ring_size\"}.\n");
   status->add_flag("-j,--json", cmd.json, "print a JSON object");
 
   CLI::App* enable = app.add_subcommand("enable", "make TLB shootdowns lazy (mode all or optin)");

@@ -159,6 +159,7 @@ latr_status latr_sysfs::read_status() const {
         .with_hint("latrctl knows off, optin and all; is the module a different version?");
   s.timeout_us = read_u64("timeout_us");
   s.pending = read_u64("pending");
+  s.oldest_us = read_u64("oldest_us");
   s.ring_size = read_u64("ring_size");
   return s;
 }
@@ -315,6 +316,7 @@ nlohmann::ordered_json to_json(const latr_status& s) {
           {"mode", std::string(to_string(s.mode))},
           {"timeout_us", s.timeout_us},
           {"pending", s.pending},
+          {"oldest_us", s.oldest_us},
           {"ring_size", s.ring_size}};
 }
 
@@ -335,6 +337,7 @@ std::string format_status(const latr_status& s, bool json) {
   out += fmt::format("{:<11} {}: {}\n", "mode", to_string(s.mode), mode_meaning(s.mode));
   out += fmt::format("{:<11} {}\n", "timeout_us", s.timeout_us);
   out += fmt::format("{:<11} {} lazy shootdowns not yet reclaimed\n", "pending", s.pending);
+  out += fmt::format("{:<11} {} (age of the oldest of them)\n", "oldest_us", s.oldest_us);
   out += fmt::format("{:<11} {} states per CPU\n", "ring_size", s.ring_size);
   return out;
 }

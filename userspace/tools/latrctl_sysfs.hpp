@@ -7,6 +7,7 @@
 //   <root>/mode         rw  off | optin | all
 //   <root>/timeout_us   rw  100..1000000
 //   <root>/pending      ro  lazy shootdowns not yet reclaimed
+//   <root>/oldest_us    ro  age of the oldest of them, 0 if none
 //   <root>/ring_size    ro  states per CPU
 //   <root>/optin        wo  a PID: opt its mm in (CAP_SYS_ADMIN)
 //   <root>/optout       wo  a PID: opt its mm out (CAP_SYS_ADMIN)
@@ -62,6 +63,7 @@ struct latr_status {
   latr_mode mode = latr_mode::off;
   std::uint64_t timeout_us = 0;
   std::uint64_t pending = 0;
+  std::uint64_t oldest_us = 0;
   std::uint64_t ring_size = 0;
 };
 
