@@ -73,7 +73,10 @@ kernel-stock-debug: deps
 	@VARIANT=stock-debug scripts/kernel.sh all
 
 # The LATR kselftests on the lockdep + KASAN kernel, with the modules
-# built against it in build/modules-debug.
+# built against it in build/modules-debug. no5lvl: with QEMU's LA57 an
+# interrupt in identify_cpu()'s window makes KASAN report the irq
+# descriptor's lock as a wild access (a false positive, see the README's
+# Lockdep + KASAN kernel), after which KASAN is silent for the whole boot.
 check-debug: kernel-debug all
 	@for m in $(MODULES); do \
 		mkdir -p $(B)/modules-debug/$$m && cp modules/$$m/*.c modules/$$m/Kbuild $(B)/modules-debug/$$m/ && \
@@ -81,7 +84,7 @@ check-debug: kernel-debug all
 		{ cp modules/$$m/*.h $(B)/modules-debug/$$m/ 2>/dev/null || true; } && \
 		$(MAKE) -s -C $(B)/linux-debug M=$(B)/modules-debug/$$m CC="$(CCACHE_CC)" -j$(JOBS) modules || exit 1; \
 	done
-	@CHECK_HOST=0 CHECK_NAME=debug VM_TIMEOUT=3600 VM_APPEND="page_poison=1 $${VM_APPEND:-}" \
+	@CHECK_HOST=0 CHECK_NAME=debug VM_TIMEOUT=3600 VM_APPEND="no5lvl page_poison=1 $${VM_APPEND:-}" \
 		VM_KERNEL=$(B)/linux-debug/arch/x86/boot/bzImage \
 		XSEL_MODULES=$(B)/modules-debug T="$${T:-latr/ infra/module}" \
 		scripts/check.sh
