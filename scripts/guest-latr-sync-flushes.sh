@@ -65,9 +65,18 @@ echo 65536 >$T/buffer_size_kb
 # the stack traces (no breakdown by caller), EVENT=0 the tlb:tlb_flush
 # event (no synchronous shootdowns counted; stacks need it).
 KRETPROBE=${KRETPROBE:-1}
+# The kprobe's fetch arguments. fullmm comes first: 6.12's BTF bitfield
+# fetch (parse_btf_bitfield() in kernel/trace/trace_probe.c) rewrites 8
+# bytes where the u32 it stored is 4, so as the event's last argument it
+# zeroes the 4 bytes after the event, and after an event that ends a
+# ring-buffer page, the first 4 bytes of the next physical page: the
+# memory corruption of the README's LATR tests section. First, it
+# zeroes the next argument's slot before that is written.
+# TFM_ARGS="pend=tlb->mm->tlb_flush_pending.counter fullmm=tlb->fullmm"
+# is the order that corrupts.
+TFM_ARGS=${TFM_ARGS:-fullmm=tlb->fullmm pend=tlb->mm->tlb_flush_pending.counter}
 probes=()
-[ "${KPROBE:-1}" = 0 ] ||
-	probes+=('p:tfm tlb_finish_mmu pend=tlb->mm->tlb_flush_pending.counter fullmm=tlb->fullmm')
+[ "${KPROBE:-1}" = 0 ] || probes+=("p:tfm tlb_finish_mmu $TFM_ARGS")
 # shellcheck disable=SC2016 # $retval is the probe's, not the shell's
 [ "$KRETPROBE" = 0 ] || probes+=('r:gfpfail get_free_pages_noprof ret=$retval')
 for probe in "${probes[@]}"; do
@@ -76,6 +85,7 @@ for probe in "${probes[@]}"; do
 		exit 1
 	}
 done
+[ "${KPROBE:-1}" = 0 ] || grep -E 'field:.* (pend|fullmm);' $T/events/kprobes/tfm/format
 [ "$KRETPROBE" = 0 ] || echo 'ret == 0' >$T/events/kprobes/gfpfail/filter
 [ ${#probes[@]} = 0 ] || echo 1 >$T/events/kprobes/enable
 EVENT=${EVENT:-1}
@@ -105,7 +115,8 @@ for i in $(seq 1 "${N:-3}"); do
 	awk '
 		/ tfm: / {
 			match($0, /\[[0-9]+\]/); cpu = substr($0, RSTART, RLENGTH)
-			match($0, /pend=[0-9]+ fullmm=[0-9]+/); last[cpu] = substr($0, RSTART, RLENGTH)
+			match($0, /pend=[0-9]+/); p = substr($0, RSTART, RLENGTH)
+			match($0, /fullmm=[0-9]+/); last[cpu] = p " " substr($0, RSTART, RLENGTH)
 			next
 		}
 		/tlb_flush:/ {
