@@ -70,7 +70,7 @@ KRETPROBE=${KRETPROBE:-1}
 # bytes where the u32 it stored is 4, so as the event's last argument it
 # zeroes the 4 bytes after the event, and after an event that ends a
 # ring-buffer page, the first 4 bytes of the next physical page: the
-# memory corruption of the README's LATR tests section. First, it
+# memory corruption of the README's LATR tests section. Placed first, it
 # zeroes the next argument's slot before that is written.
 # TFM_ARGS="pend=tlb->mm->tlb_flush_pending.counter fullmm=tlb->fullmm"
 # is the order that corrupts.
