@@ -64,6 +64,7 @@ echo 65536 >$T/buffer_size_kb
 # the kprobe on tlb_finish_mmu() (no "last tlb_finish_mmu" column), STACKS=0
 # the stack traces (no breakdown by caller), EVENT=0 the tlb:tlb_flush
 # event (no synchronous shootdowns counted; stacks need it).
+KPROBE=${KPROBE:-1}
 KRETPROBE=${KRETPROBE:-1}
 # The kprobe's fetch arguments. fullmm comes first: 6.12's BTF bitfield
 # fetch (parse_btf_bitfield() in kernel/trace/trace_probe.c) rewrites 8
@@ -76,7 +77,7 @@ KRETPROBE=${KRETPROBE:-1}
 # is the order that corrupts.
 TFM_ARGS=${TFM_ARGS:-fullmm=tlb->fullmm pend=tlb->mm->tlb_flush_pending.counter}
 probes=()
-[ "${KPROBE:-1}" = 0 ] || probes+=("p:tfm tlb_finish_mmu $TFM_ARGS")
+[ "$KPROBE" = 0 ] || probes+=("p:tfm tlb_finish_mmu $TFM_ARGS")
 # shellcheck disable=SC2016 # $retval is the probe's, not the shell's
 [ "$KRETPROBE" = 0 ] || probes+=('r:gfpfail get_free_pages_noprof ret=$retval')
 for probe in "${probes[@]}"; do
@@ -85,7 +86,7 @@ for probe in "${probes[@]}"; do
 		exit 1
 	}
 done
-[ "${KPROBE:-1}" = 0 ] || grep -E 'field:.* (pend|fullmm);' $T/events/kprobes/tfm/format
+[ "$KPROBE" = 0 ] || grep -E 'field:.* (pend|fullmm);' $T/events/kprobes/tfm/format
 [ "$KRETPROBE" = 0 ] || echo 'ret == 0' >$T/events/kprobes/gfpfail/filter
 [ ${#probes[@]} = 0 ] || echo 1 >$T/events/kprobes/enable
 EVENT=${EVENT:-1}

@@ -36,22 +36,26 @@ static inline int latr_unload(void)
 	return latr_loaded() ? xsel_sh("rmmod latr") : 0;
 }
 
-static inline long long latr_stat(const char *name)
+/* The number in sysfs file @path, or -1 if it cannot be read */
+static inline long long latr_read_number(const char *path)
 {
 	char buf[64];
 
-	if (!xsel_read(xsel_path(LATR_SYSFS "/stats/%s", name), buf, sizeof(buf)))
+	if (!xsel_read(path, buf, sizeof(buf)))
 		return -1;
 	return strtoll(buf, NULL, 10);
 }
 
+/* A counter of /sys/kernel/latr/stats */
+static inline long long latr_stat(const char *name)
+{
+	return latr_read_number(xsel_path(LATR_SYSFS "/stats/%s", name));
+}
+
+/* A file of /sys/kernel/latr itself (pending, oldest_us, ...) */
 static inline long long latr_attr(const char *name)
 {
-	char buf[64];
-
-	if (!xsel_read(xsel_path(LATR_SYSFS "/%s", name), buf, sizeof(buf)))
-		return -1;
-	return strtoll(buf, NULL, 10);
+	return latr_read_number(xsel_path(LATR_SYSFS "/%s", name));
 }
 
 /* States not yet reclaimed */

@@ -239,7 +239,7 @@ static void expect_suspected(struct __test_metadata *_metadata, struct host *h,
 		  ev.ns);
 }
 
-/* Heartbeats host @h has received from host @n; 0 if @n is not its peer. */
+/* Heartbeats alive table @t counts from host @n; 0 if @n is not a peer. */
 static __u64 beats_from(const struct xlane_fd_table *t, int n)
 {
 	__u32 i;
